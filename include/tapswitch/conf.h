@@ -1,0 +1,110 @@
+/*
+ * conf.h - the configuration file (tapswitch.conf(5)).
+ *
+ * The whole file is parsed into a struct conf and validated before anything
+ * is applied: callers either get a complete, consistent configuration or
+ * an error message and nothing else.  The same per-key setter serves the
+ * file parser and runtime "port add NAME key=value..." requests, so a key
+ * means the same thing everywhere.
+ *
+ * Everything here runs on the main thread; a struct conf is immutable once
+ * returned (the data path gets its own copies of what it needs).
+ */
+#ifndef TAPSWITCH_CONF_H
+#define TAPSWITCH_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tapswitch/log.h"
+#include "tapswitch/vlan.h"
+
+#define CONF_DEFAULT_PATH "/etc/tapswitch/tapswitch.conf"
+#define CONF_DEFAULT_SOCKET "/run/tapswitch/tapswitchd.sock"
+#define CONF_QUEUES_MAX 16
+#define CONF_FDB_SIZE_DEFAULT 8192
+#define CONF_FDB_SIZE_MAX (1u << 24)
+#define CONF_FDB_AGING_DEFAULT 300
+#define CONF_MTU_MIN 68
+#define CONF_MTU_MAX 65535
+#define CONF_MTU_DEFAULT 1500
+#define CONF_IFNAME_MAX 15		/* IFNAMSIZ - 1 */
+
+struct conf_port {
+	char *name;		/* section name, [A-Za-z0-9_.-]{1,64} */
+	char *ifname;		/* TAP name; defaults to name */
+	unsigned mtu;
+	uint16_t vlan;		/* access VLAN; 0 on a trunk */
+	bool trunk;		/* trunk = given */
+	struct vlan_set trunk_vlans;
+	uint16_t native;	/* native VLAN of a trunk; 0 = none */
+	uint32_t mac_limit;	/* 0 = no limit */
+	char *netns;		/* NULL = stay in the daemon's namespace */
+	unsigned line;		/* line of the [port] header; 0 if not from a file */
+	/* Which keys were given explicitly, for cross-key checks. */
+	bool has_vlan, has_trunk, has_native, has_ifname;
+};
+
+struct conf_switch {
+	unsigned queues;	/* 1..16; default online CPUs clamped */
+	bool offload;		/* default yes */
+	uint32_t fdb_size;	/* default 8192 */
+	uint32_t fdb_aging;	/* seconds, default 300 */
+	char *control_socket;	/* default CONF_DEFAULT_SOCKET */
+	char *control_group;	/* NULL = the daemon's group */
+};
+
+struct conf {
+	char *path;		/* file it came from (for messages) */
+	struct conf_switch sw;
+	struct conf_port *ports;
+	size_t n_ports;
+};
+
+/*
+ * Read and validate the file at path.  On success returns 0 and a new
+ * struct conf in *out (free with conf_free).  On failure returns -EINVAL
+ * (or -errno when the file cannot be read) and a malloc'd message in *err:
+ * one "FILE:LINE: what is wrong" line per problem, '\n'-separated, without
+ * a trailing newline; the caller frees it.
+ */
+int conf_load(const char *path, struct conf **out, char **err);
+
+/* As conf_load, but parse text (NUL-terminated) and name it 'name' in
+ * messages.  Used by tests and the fuzzer. */
+int conf_parse_string(const char *text, const char *name, struct conf **out,
+    char **err);
+
+void conf_free(struct conf *conf);
+
+/* Defaults of a port called name (ifname = name, mtu 1500, access VLAN 1). */
+void conf_port_init(struct conf_port *p, const char *name);
+void conf_port_destroy(struct conf_port *p);
+void conf_port_copy(struct conf_port *dst, const struct conf_port *src);
+
+/*
+ * Set one key of a port from its text value, exactly as in a [port]
+ * section.  Returns 0, or -EINVAL with a malloc'd message in *err that has
+ * no location prefix (e.g. "unknown key \"vlna\" (did you mean \"vlan\"?)").
+ */
+int conf_port_set(struct conf_port *p, const char *key, const char *value,
+    char **err);
+
+/* Check the keys of one port against each other (vlan with trunk, native
+ * without trunk, ...).  Same contract as conf_port_set. */
+int conf_port_check(const struct conf_port *p, char **err);
+
+/* Port name syntax check: 1..64 of [A-Za-z0-9_.-]. */
+bool conf_port_name_valid(const char *name);
+
+/* True when two ports would be set up identically (reload keeps them). */
+bool conf_port_equal(const struct conf_port *a, const struct conf_port *b);
+
+const struct conf_port *conf_find_port(const struct conf *conf,
+    const char *name);
+
+/* The default number of queues: online CPUs clamped to 1..16. */
+unsigned conf_default_queues(void);
+
+#endif

@@ -1,0 +1,101 @@
+/*
+ * fdb.h - the MAC table (filtering database) of the switch.
+ *
+ * Theory of operation.  The table maps (VLAN, MAC) to a port id.  Every
+ * worker looks up the destination and learns the source of every frame,
+ * so the read side is lock-free: a fixed array of buckets, each the head
+ * of a chain of entries taken from a pool preallocated at creation (no
+ * malloc after that).  An entry's key never changes while it is linked;
+ * its port and last-seen time are single words written atomically.
+ *
+ *  - Lookup (any thread): walks a chain with acquire loads.  Readers other
+ *    than the main thread must be registered QSBR readers.
+ *  - Refresh (any thread): a known source on the same port only stores
+ *    the last-seen second, and only when it changed: no lock, and no
+ *    cache-line write on most frames.
+ *  - Learn / move (any thread): take the table's writer mutex.  A move
+ *    is one atomic store of the new port.  New entries are linked at a
+ *    chain head with a release store, so readers see them whole.
+ *  - Delete (aging, flush, del; main thread only): unlink under the mutex,
+ *    wait for a QSBR grace period, then return the entries to the pool.
+ *
+ * The table holds at most 'size' entries.  When full, new sources are not
+ * learned (FDB_FULL) and their frames still flood, so a MAC flood cannot
+ * exhaust memory.  Each port may also be limited to mac_limit dynamic
+ * entries (FDB_LIMIT).  Static entries never age and are never moved.
+ */
+#ifndef TAPSWITCH_FDB_H
+#define TAPSWITCH_FDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tapswitch/frame.h"
+#include "tapswitch/qsbr.h"
+
+#define FDB_PORT_MAX 4096		/* port ids are 0..FDB_PORT_MAX-1 */
+#define FDB_PORT_NONE UINT32_MAX	/* lookup miss */
+#define FDB_PORT_ANY UINT32_MAX		/* flush: every port */
+
+struct fdb;
+
+enum fdb_learn_result {
+	FDB_REFRESHED,		/* known on this port: timestamp updated */
+	FDB_LEARNED,		/* new entry */
+	FDB_MOVED,		/* was on another port, now on this one */
+	FDB_STATIC,		/* static entry for another port: unchanged */
+	FDB_FULL,		/* table full: not learned */
+	FDB_LIMIT,		/* port's mac_limit reached: not learned */
+};
+
+/* One entry as reported by fdb_foreach. */
+struct fdb_entry_info {
+	uint8_t mac[ETH_ADDR_LEN];
+	uint16_t vid;
+	uint32_t port;
+	uint32_t last_seen;	/* now_sec() of the last frame; 0 for static */
+	bool is_static;
+};
+
+/* Create a table of at most size entries (1..CONF_FDB_SIZE_MAX) whose
+ * deletions wait for grace periods of qs.  Main thread. */
+int fdb_create(uint32_t size, struct qsbr *qs, struct fdb **out);
+void fdb_destroy(struct fdb *fdb);
+
+/* Port that owns (vid, mac), or FDB_PORT_NONE.  Any thread (see above). */
+uint32_t fdb_lookup(struct fdb *fdb, uint16_t vid, const uint8_t *mac);
+
+/* Learn that (vid, mac) was seen on port at time now (now_sec()); at most
+ * mac_limit dynamic entries per port (0 = unlimited).  Any thread. */
+enum fdb_learn_result fdb_learn(struct fdb *fdb, uint16_t vid,
+    const uint8_t *mac, uint32_t port, uint32_t mac_limit, uint32_t now);
+
+/* Add or replace a static entry.  0, or -ENOSPC when the table is full.
+ * Main thread. */
+int fdb_add_static(struct fdb *fdb, uint16_t vid, const uint8_t *mac,
+    uint32_t port);
+
+/* Remove one entry (static or dynamic).  0 or -ENOENT.  Main thread. */
+int fdb_del(struct fdb *fdb, uint16_t vid, const uint8_t *mac);
+
+/* Remove the entries of port (or of every port with FDB_PORT_ANY); static
+ * ones too when with_static.  Returns how many.  Main thread. */
+size_t fdb_flush(struct fdb *fdb, uint32_t port, bool with_static);
+
+/* Remove dynamic entries not seen for more than max_age seconds before
+ * now.  Returns how many.  Main thread, from the aging timer. */
+size_t fdb_age(struct fdb *fdb, uint32_t now, uint32_t max_age);
+
+/* Call fn for every entry (in no particular order).  fn must not modify
+ * the table.  Main thread. */
+void fdb_foreach(struct fdb *fdb,
+    void (*fn)(const struct fdb_entry_info *e, void *arg), void *arg);
+
+/* Number of entries, and of dynamic entries learned on port.  Any thread
+ * (the values may be stale by the time they are used). */
+size_t fdb_count(const struct fdb *fdb);
+uint32_t fdb_port_count(const struct fdb *fdb, uint32_t port);
+uint32_t fdb_capacity(const struct fdb *fdb);
+
+#endif

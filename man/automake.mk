@@ -1,0 +1,10 @@
+dist_man_MANS += man/tapswitchd.8 man/tapswitch.conf.5
+
+# mdoc lint: every page must be clean.
+check-local: check-man
+check-man:
+	@if command -v mandoc >/dev/null; then \
+		(cd $(srcdir) && mandoc -Tlint -Wwarning $(dist_man_MANS)) && \
+		echo "PASS: mandoc -Tlint $(dist_man_MANS)"; \
+	else echo "mandoc not installed: man pages not checked"; fi
+.PHONY: check-man

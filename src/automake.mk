@@ -1,0 +1,26 @@
+noinst_LIBRARIES += src/libtapswitch.a
+
+src_libtapswitch_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) \
+	$(CAPNG_CFLAGS) $(INIH_CFLAGS) $(JANSSON_CFLAGS)
+src_libtapswitch_a_SOURCES = \
+	include/tapswitch/util.h src/util.c \
+	include/tapswitch/log.h src/log.c \
+	include/tapswitch/vlan.h src/vlan.c \
+	include/tapswitch/conf.h src/conf.c \
+	include/tapswitch/frame.h src/frame.c \
+	include/tapswitch/qsbr.h src/qsbr.c \
+	include/tapswitch/fdb.h src/fdb.c \
+	include/tapswitch/tap.h src/tap.c \
+	include/tapswitch/nl.h src/nl.c \
+	include/tapswitch/port.h src/port.c \
+	include/tapswitch/fwd.h src/fwd.c \
+	include/tapswitch/worker.h src/worker.c \
+	include/tapswitch/sw.h src/sw.c
+
+TSW_LIBS = src/libtapswitch.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(CAPNG_LIBS) \
+	$(INIH_LIBS) $(JANSSON_LIBS)
+
+sbin_PROGRAMS += src/tapswitchd
+src_tapswitchd_SOURCES = src/tapswitchd.c
+src_tapswitchd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+src_tapswitchd_LDADD = $(TSW_LIBS)

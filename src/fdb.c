@@ -1,0 +1,2 @@
+/* fdb.c - not written yet */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* fwd.c - not written yet */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* nl.c - not written yet */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* qsbr.c - not written yet */
+#include "config.h"

@@ -1,0 +1,2 @@
+/* sw.c - not written yet */
+#include "config.h"

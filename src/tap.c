@@ -1,0 +1,2 @@
+/* tap.c - not written yet */
+#include "config.h"

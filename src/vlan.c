@@ -1,0 +1,2 @@
+/* vlan.c - not written yet */
+#include "config.h"
