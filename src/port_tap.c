@@ -1,0 +1,2 @@
+/* port_tap.c - not written yet */
+#include "config.h"
