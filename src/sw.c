@@ -1,2 +1,383 @@
-/* sw.c - not written yet */
+/*
+ * sw.c - the switch: builds the MAC table, the port table and the workers
+ * from a configuration, adds and removes ports at runtime, ages the MAC
+ * table from a main-loop timer and follows link state through netlink
+ * monitors (one per network namespace that holds a port).
+ *
+ * Main thread only.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "tapswitch/log.h"
+#include "tapswitch/nl.h"
+#include "tapswitch/sw.h"
+#include "tapswitch/worker.h"
+
+struct sw_mon {
+	struct sw_mon *next;
+	struct sw *sw;
+	struct nl_mon *mon;
+	struct event *ev;
+	char *netns;		/* NULL: the daemon's namespace */
+};
+
+struct sw {
+	struct conf *conf;		/* [switch] settings; ports live in pt */
+	const struct port_backend *backend;
+	struct event_base *base;
+	struct qsbr *qs;
+	struct fdb *fdb;
+	struct port_table *pt;
+	struct dp dp;
+	struct worker **workers;
+	unsigned n_workers;
+	struct event *age_ev;
+	uint64_t aged;
+	struct sw_mon *mons;
+};
+
+static bool
+netns_equal(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static void
+sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
+    bool exists, bool up)
+{
+	struct sw *sw = arg;
+	const struct port_set *set = port_table_set(sw->pt);
+
+	for (unsigned i = 0; i < set->n; i++) {
+		struct port *p = set->ports[i];
+		bool was_up = port_is_up(p);
+
+		if (!netns_equal(p->conf.netns, netns) ||
+		    strcmp(p->conf.ifname, ifname) != 0)
+			continue;
+		if (!exists) {
+			/* Deleted or moved away by someone else: the port
+			 * stays configured but carries nothing. */
+			if (p->ifindex == ifindex || p->ifindex == 0) {
+				port_set_up(p, false);
+				log_warn("port %s: interface %s left %s%s; port "
+				    "is down", p->conf.name, ifname,
+				    netns ? "namespace " : "the daemon's "
+				    "namespace", netns ? netns : "");
+			}
+			continue;
+		}
+		p->ifindex = ifindex;
+		port_set_up(p, up);
+		if (was_up != up)
+			log_info("port %s: link %s", p->conf.name,
+			    up ? "up" : "down");
+	}
+}
+
+static void
+sw_mon_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct sw_mon *m = arg;
+
+	nl_mon_dispatch(m->mon);
+}
+
+/* Make sure link changes in netns are followed.  No-op without a base. */
+static int
+sw_mon_ensure(struct sw *sw, const char *netns, char **err)
+{
+	struct sw_mon *m;
+	int r;
+
+	if (!sw->base)
+		return 0;
+	for (m = sw->mons; m; m = m->next)
+		if (netns_equal(m->netns, netns))
+			return 0;
+	m = xcalloc(1, sizeof(*m));
+	r = nl_mon_open(netns, sw_link_changed, sw, &m->mon);
+	if (r < 0) {
+		*err = xasprintf("cannot monitor links in %s%s: %s",
+		    netns ? "namespace " : "the daemon's namespace",
+		    netns ? netns : "", strerror(-r));
+		free(m);
+		return r;
+	}
+	m->sw = sw;
+	m->netns = netns ? xstrdup(netns) : NULL;
+	m->ev = event_new(sw->base, nl_mon_fd(m->mon), EV_READ | EV_PERSIST,
+	    sw_mon_readable, m);
+	event_add(m->ev, NULL);
+	m->next = sw->mons;
+	sw->mons = m;
+	return 0;
+}
+
+static void
+sw_age_timer(evutil_socket_t fd, short what, void *arg)
+{
+	sw_age(arg);
+}
+
+void
+sw_age(struct sw *sw)
+{
+	size_t n = fdb_age(sw->fdb, now_sec(), sw->conf->sw.fdb_aging);
+
+	if (n)
+		log_debug("aged %zu MAC address%s", n, n == 1 ? "" : "es");
+	sw->aged += n;
+}
+
+static bool
+sw_ifname_taken(const struct sw *sw, const struct conf_port *cp)
+{
+	const struct port_set *set = port_table_set(sw->pt);
+
+	for (unsigned i = 0; i < set->n; i++) {
+		const struct conf_port *o = &set->ports[i]->conf;
+
+		if (strcmp(o->ifname, cp->ifname) == 0 &&
+		    netns_equal(o->netns, cp->netns))
+			return true;
+	}
+	return false;
+}
+
+int
+sw_port_add(struct sw *sw, const struct conf_port *cp, char **err)
+{
+	struct port *p;
+	unsigned q;
+	int r;
+
+	if (port_table_find(sw->pt, cp->name)) {
+		*err = xasprintf("port %s already exists", cp->name);
+		return -EEXIST;
+	}
+	if (sw_ifname_taken(sw, cp)) {
+		*err = xasprintf("port %s: interface %s is already used by "
+		    "another port", cp->name, cp->ifname);
+		return -EEXIST;
+	}
+	r = sw_mon_ensure(sw, cp->netns, err);
+	if (r < 0)
+		return r;
+	p = port_new(cp, sw->n_workers, sw->backend);
+	r = port_open(p, sw->dp.vnet_hdr, err);
+	if (r < 0) {
+		port_free(p);
+		return r;
+	}
+	r = port_table_insert(sw->pt, p);
+	if (r < 0) {
+		*err = xasprintf("port %s: too many ports (at most %d)",
+		    cp->name, PORT_MAX);
+		port_free(p);
+		return r;
+	}
+	for (q = 0; q < sw->n_workers; q++) {
+		r = worker_attach(sw->workers[q], p);
+		if (r < 0) {
+			*err = xasprintf("port %s: cannot watch queue %u: %s",
+			    cp->name, q, strerror(-r));
+			while (q-- > 0)
+				worker_detach(sw->workers[q], p);
+			port_table_remove(sw->pt, p);
+			fdb_flush(sw->fdb, p->id, true);
+			port_free(p);
+			return r;
+		}
+	}
+	log_info("port %s: %s, %u queue%s, mtu %u%s%s", p->conf.name,
+	    p->conf.ifname, p->nqueues, p->nqueues == 1 ? "" : "s",
+	    p->conf.mtu, p->conf.netns ? ", namespace " : "",
+	    p->conf.netns ? p->conf.netns : "");
+	return 0;
+}
+
+/* Unpublish p, wait until no worker can touch it or its MAC entries, and
+ * free it (closing its TAP). */
+static void
+sw_port_remove(struct sw *sw, struct port *p)
+{
+	for (unsigned q = 0; q < sw->n_workers; q++)
+		worker_detach(sw->workers[q], p);
+	port_table_remove(sw->pt, p);
+	/* No worker reads p any more, so nothing can learn its id again;
+	 * the flush waits for readers of its entries before the id can be
+	 * reused. */
+	fdb_flush(sw->fdb, p->id, true);
+	port_free(p);
+}
+
+int
+sw_port_del(struct sw *sw, const char *name)
+{
+	struct port *p = port_table_find(sw->pt, name);
+
+	if (!p)
+		return -ENOENT;
+	sw_port_remove(sw, p);
+	log_info("port %s: removed", name);
+	return 0;
+}
+
+struct port *
+sw_port_find(const struct sw *sw, const char *name)
+{
+	return port_table_find(sw->pt, name);
+}
+
+static void
+sw_conf_copy_switch(struct sw *sw, const struct conf *conf)
+{
+	struct conf *c = xcalloc(1, sizeof(*c));
+
+	c->path = conf->path ? xstrdup(conf->path) : NULL;
+	c->sw = conf->sw;
+	c->sw.control_socket = conf->sw.control_socket ?
+	    xstrdup(conf->sw.control_socket) : NULL;
+	c->sw.control_group = conf->sw.control_group ?
+	    xstrdup(conf->sw.control_group) : NULL;
+	sw->conf = c;
+}
+
+int
+sw_create(const struct conf *conf, const struct port_backend *backend,
+    struct event_base *base, struct sw **out, char **err)
+{
+	struct sw *sw = xcalloc(1, sizeof(*sw));
+	int r;
+
+	sw_conf_copy_switch(sw, conf);
+	sw->backend = backend;
+	sw->base = base;
+	qsbr_create(&sw->qs);
+	r = fdb_create(conf->sw.fdb_size, sw->qs, &sw->fdb);
+	if (r < 0) {
+		*err = xasprintf("cannot create a MAC table of %u entries: %s",
+		    conf->sw.fdb_size, strerror(-r));
+		goto fail;
+	}
+	port_table_create(sw->qs, &sw->pt);
+	sw->dp = (struct dp){
+		.fdb = sw->fdb,
+		.ports = sw->pt,
+		.qs = sw->qs,
+		.vnet_hdr = conf->sw.offload,
+	};
+	sw->workers = xcalloc(conf->sw.queues, sizeof(*sw->workers));
+	for (unsigned q = 0; q < conf->sw.queues; q++) {
+		r = worker_create(&sw->dp, q, &sw->workers[q]);
+		if (r == 0) {
+			sw->n_workers++;
+			r = worker_start(sw->workers[q]);
+		}
+		if (r < 0) {
+			*err = xasprintf("cannot start worker %u: %s", q,
+			    strerror(-r));
+			goto fail;
+		}
+	}
+	r = sw_mon_ensure(sw, NULL, err);
+	if (r < 0)
+		goto fail;
+	for (size_t i = 0; i < conf->n_ports; i++) {
+		r = sw_port_add(sw, &conf->ports[i], err);
+		if (r < 0)
+			goto fail;
+	}
+	if (base) {
+		struct timeval tv = { .tv_sec = 1 };
+
+		sw->age_ev = event_new(base, -1, EV_PERSIST, sw_age_timer, sw);
+		event_add(sw->age_ev, &tv);
+	}
+	*out = sw;
+	return 0;
+fail:
+	sw_destroy(sw);
+	return r;
+}
+
+void
+sw_destroy(struct sw *sw)
+{
+	if (!sw)
+		return;
+	/* Workers first: with no reader left, removals need no waiting. */
+	for (unsigned q = 0; q < sw->n_workers; q++)
+		worker_stop(sw->workers[q]);
+	if (sw->pt) {
+		const struct port_set *set;
+
+		while ((set = port_table_set(sw->pt))->n > 0)
+			sw_port_remove(sw, set->ports[set->n - 1]);
+	}
+	for (unsigned q = 0; q < sw->n_workers; q++)
+		worker_destroy(sw->workers[q]);
+	free(sw->workers);
+	while (sw->mons) {
+		struct sw_mon *m = sw->mons;
+
+		sw->mons = m->next;
+		event_free(m->ev);
+		nl_mon_close(m->mon);
+		free(m->netns);
+		free(m);
+	}
+	if (sw->age_ev)
+		event_free(sw->age_ev);
+	port_table_destroy(sw->pt);
+	fdb_destroy(sw->fdb);
+	qsbr_destroy(sw->qs);
+	conf_free(sw->conf);
+	free(sw);
+}
+
+void
+sw_counters(const struct sw *sw, struct sw_counters *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (unsigned q = 0; q < sw->n_workers; q++) {
+		const struct sw_counters *c = worker_counters(sw->workers[q]);
+
+#define X(name, help) out->name += ctr_read(&c->name);
+		SW_COUNTERS(X)
+#undef X
+	}
+	out->aged += sw->aged;
+}
+
+const struct conf *
+sw_conf(const struct sw *sw)
+{
+	return sw->conf;
+}
+
+struct fdb *
+sw_fdb(const struct sw *sw)
+{
+	return sw->fdb;
+}
+
+const struct port_set *
+sw_ports(const struct sw *sw)
+{
+	return port_table_set(sw->pt);
+}
+
+const struct dp *
+sw_dp(const struct sw *sw)
+{
+	return &sw->dp;
+}

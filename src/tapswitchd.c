@@ -1,1 +1,197 @@
-int main(void) { return 0; }
+/*
+ * tapswitchd.c - main() of the switch daemon.
+ *
+ * Parses the command line and the configuration, builds the switch (which
+ * starts the workers and opens every port), then runs the libevent main
+ * loop: signals, the MAC aging timer and the netlink monitors.  On SIGTERM
+ * or SIGINT it tears everything down and exits 0.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "tapswitch/conf.h"
+#include "tapswitch/log.h"
+#include "tapswitch/sw.h"
+
+#define EXIT_USAGE 2
+
+struct daemon {
+	struct event_base *base;
+	struct sw *sw;
+	const char *conf_path;
+	const char *pidfile;
+	bool stopping;
+};
+
+static void __attribute__((noreturn))
+usage(FILE *f, int status)
+{
+	fprintf(f,
+	    "usage: tapswitchd [-nv] [-f FILE] [--pidfile PATH]\n"
+	    "  -f, --config FILE   configuration file (default %s)\n"
+	    "  -n, --check         check the configuration and exit\n"
+	    "  -v, --verbose       log more (repeat for debug)\n"
+	    "      --pidfile PATH  write the process id to PATH once running\n"
+	    "  -h, --help          show this help\n"
+	    "  -V, --version       show the version\n",
+	    CONF_DEFAULT_PATH);
+	exit(status);
+}
+
+static void
+on_stop_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	log_info("%s received, stopping", strsignal((int)sig));
+	d->stopping = true;
+	event_base_loopbreak(d->base);
+}
+
+/* Open-file limit: every port holds one fd per queue, so many ports need
+ * more than the usual soft limit of 1024. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("cannot raise the open-file limit: %s",
+			    strerror(errno));
+	}
+}
+
+static int
+write_pidfile(const char *path)
+{
+	char buf[32];
+	int fd, len;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -errno;
+	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)len) != len) {
+		int e = errno ? errno : EIO;
+
+		close(fd);
+		return -e;
+	}
+	return close(fd) < 0 ? -errno : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "pidfile", required_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct daemon d = { .conf_path = CONF_DEFAULT_PATH };
+	struct event *ev_term, *ev_int;
+	struct conf *conf;
+	bool check_only = false;
+	int verbose = 0, c, r;
+	char *err = NULL;
+
+	log_init("tapswitchd", false);
+	while ((c = getopt_long(argc, argv, "f:nvhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			d.conf_path = optarg;
+			break;
+		case 'n':
+			check_only = true;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'P':
+			d.pidfile = optarg;
+			break;
+		case 'h':
+			usage(stdout, 0);
+		case 'V':
+			printf("tapswitchd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr, EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(stderr, EXIT_USAGE);
+	if (verbose)
+		log_set_level(LOG_LVL_DEBUG);
+
+	r = conf_load(d.conf_path, &conf, &err);
+	if (r < 0) {
+		fprintf(stderr, "%s\n", err);
+		free(err);
+		return 1;
+	}
+	if (check_only) {
+		printf("%s: configuration OK (%zu port%s)\n", d.conf_path,
+		    conf->n_ports, conf->n_ports == 1 ? "" : "s");
+		conf_free(conf);
+		return 0;
+	}
+
+	/* A write to a closed socket must fail, not kill the daemon. */
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	d.base = event_base_new();
+	if (!d.base) {
+		log_error("cannot create the event loop");
+		return 1;
+	}
+	ev_term = evsignal_new(d.base, SIGTERM, on_stop_signal, &d);
+	ev_int = evsignal_new(d.base, SIGINT, on_stop_signal, &d);
+	event_add(ev_term, NULL);
+	event_add(ev_int, NULL);
+
+	r = sw_create(conf, &port_backend_tap, d.base, &d.sw, &err);
+	if (r < 0) {
+		log_error("%s", err);
+		free(err);
+		conf_free(conf);
+		return 1;
+	}
+	log_info("running: %zu port%s, %u queue%s, offload %s",
+	    conf->n_ports, conf->n_ports == 1 ? "" : "s", conf->sw.queues,
+	    conf->sw.queues == 1 ? "" : "s", conf->sw.offload ? "on" : "off");
+	conf_free(conf);
+	if (d.pidfile && (r = write_pidfile(d.pidfile)) < 0) {
+		log_error("cannot write %s: %s", d.pidfile, strerror(-r));
+		sw_destroy(d.sw);
+		return 1;
+	}
+
+	event_base_dispatch(d.base);
+
+	sw_destroy(d.sw);
+	if (d.pidfile)
+		unlink(d.pidfile);
+	event_free(ev_term);
+	event_free(ev_int);
+	event_base_free(d.base);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,720 @@
+/*
+ * test_fwd.c - frame classification, the forwarding decision and the
+ * worker data path, without root: ports use the dummy backend
+ * (socketpairs), so frames go through the real readv/decide/writev code.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <linux/virtio_net.h>
+
+#include "tapswitch/conf.h"
+#include "tapswitch/fwd.h"
+#include "tapswitch/sw.h"
+#include "tapswitch/tap.h"
+
+static const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
+static const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
+static const uint8_t MAC_C[6] = { 0x02, 0, 0, 0, 0, 0x0c };
+static const uint8_t MAC_BCAST[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t MAC_MCAST[6] = { 0x01, 0x00, 0x5e, 0, 0, 1 };
+static const uint8_t MAC_STP[6] = { 0x01, 0x80, 0xc2, 0, 0, 0 };
+static const uint8_t MAC_LLDP[6] = { 0x01, 0x80, 0xc2, 0, 0, 0x0e };
+
+#define NO_TAG (-1)
+
+/* Build an Ethernet frame of len bytes: dst, src, an optional 802.1Q tag
+ * (tci >= 0), ethertype 0x0800 and a counting payload. */
+static size_t
+make_frame(uint8_t *buf, size_t len, const uint8_t *dst, const uint8_t *src,
+    int tci)
+{
+	size_t off = 12;
+
+	memcpy(buf, dst, 6);
+	memcpy(buf + 6, src, 6);
+	if (tci >= 0) {
+		buf[off++] = 0x81;
+		buf[off++] = 0x00;
+		buf[off++] = (uint8_t)(tci >> 8);
+		buf[off++] = (uint8_t)tci;
+	}
+	buf[off++] = 0x08;
+	buf[off++] = 0x00;
+	for (size_t i = off; i < len; i++)
+		buf[i] = (uint8_t)i;
+	return len;
+}
+
+static void
+port_conf(struct conf_port *cp, const char *name, const char *key1,
+    const char *val1, const char *key2, const char *val2)
+{
+	char *err = NULL;
+
+	conf_port_init(cp, name);
+	if (key1)
+		ck_assert_msg(conf_port_set(cp, key1, val1, &err) == 0, "%s",
+		    err);
+	if (key2)
+		ck_assert_msg(conf_port_set(cp, key2, val2, &err) == 0, "%s",
+		    err);
+}
+
+/*
+ * Part 1: fwd_decide() directly, on ports that are never opened.
+ */
+
+static struct qsbr *qs;
+static struct fdb *fdb;
+static struct port_table *pt;
+static struct dp dp;
+static struct sw_counters swc;
+
+static struct port *
+add_port(const char *name, const char *k1, const char *v1, const char *k2,
+    const char *v2)
+{
+	struct conf_port cp;
+	struct port *p;
+
+	port_conf(&cp, name, k1, v1, k2, v2);
+	p = port_new(&cp, 1, &port_backend_dummy);
+	conf_port_destroy(&cp);
+	ck_assert_int_eq(port_table_insert(pt, p), 0);
+	port_set_up(p, true);
+	return p;
+}
+
+static void
+dp_setup(uint32_t fdb_size)
+{
+	qsbr_create(&qs);
+	ck_assert_int_eq(fdb_create(fdb_size, qs, &fdb), 0);
+	port_table_create(qs, &pt);
+	dp = (struct dp){ .fdb = fdb, .ports = pt, .qs = qs };
+	memset(&swc, 0, sizeof(swc));
+}
+
+static void
+dp_teardown(void)
+{
+	const struct port_set *set;
+
+	while ((set = port_table_set(pt))->n > 0) {
+		struct port *p = set->ports[0];
+
+		port_table_remove(pt, p);
+		port_free(p);
+	}
+	port_table_destroy(pt);
+	fdb_destroy(fdb);
+	qsbr_destroy(qs);
+}
+
+static void
+decide(struct port *in, const uint8_t *buf, size_t len, bool gso,
+    struct fwd_decision *d)
+{
+	fwd_decide(&dp, in, 0, buf, len, gso, 100, &swc, d);
+}
+
+START_TEST(test_untagged_access_learn_and_forward)
+{
+	struct port *a, *b, *c;
+	struct fwd_decision d;
+	uint8_t f[64];
+
+	dp_setup(64);
+	a = add_port("a", "vlan", "10", NULL, NULL);
+	b = add_port("b", "vlan", "10", NULL, NULL);
+	c = add_port("c", "vlan", "20", NULL, NULL);
+
+	/* Unknown destination: flood, and A's source is learned in VLAN 10. */
+	decide(a, f, make_frame(f, 60, MAC_B, MAC_A, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+	ck_assert_int_eq(d.vid, 10);
+	ck_assert_uint_eq(fdb_lookup(fdb, 10, MAC_A), a->id);
+	ck_assert_uint_eq(fdb_lookup(fdb, 20, MAC_A), FDB_PORT_NONE);
+	ck_assert_uint_eq(swc.learned, 1);
+	ck_assert_uint_eq(swc.flooded, 1);
+
+	/* B answers: known unicast to A. */
+	decide(b, f, make_frame(f, 60, MAC_A, MAC_B, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_UNICAST);
+	ck_assert_ptr_eq(d.out, a);
+
+	/* The flood set of VLAN 10 excludes C (VLAN 20). */
+	ck_assert(fwd_port_in_vlan(b, 10));
+	ck_assert(!fwd_port_in_vlan(c, 10));
+	ck_assert(!fwd_egress_tagged(a, 10));
+
+	/* C in VLAN 20 does not reach A's VLAN-10 entry: flood in 20. */
+	decide(c, f, make_frame(f, 60, MAC_A, MAC_C, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+	ck_assert_int_eq(d.vid, 20);
+
+	ck_assert_uint_eq(a->ctr[0].rx_packets, 1);
+	ck_assert_uint_eq(a->ctr[0].rx_bytes, 60);
+	dp_teardown();
+}
+END_TEST
+
+START_TEST(test_hairpin_move_broadcast)
+{
+	struct port *a, *b;
+	struct fwd_decision d;
+	uint8_t f[64];
+
+	dp_setup(64);
+	a = add_port("a", NULL, NULL, NULL, NULL);
+	b = add_port("b", NULL, NULL, NULL, NULL);
+
+	decide(a, f, make_frame(f, 60, MAC_BCAST, MAC_A, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+	ck_assert_int_eq(d.vid, 1);	/* default: access VLAN 1 */
+	decide(a, f, make_frame(f, 60, MAC_BCAST, MAC_B, NO_TAG), false, &d);
+	/* B's address seen on A; a frame to B from A is a hairpin. */
+	decide(a, f, make_frame(f, 60, MAC_B, MAC_A, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	ck_assert_uint_eq(a->ctr[0].rx_hairpin, 1);
+
+	/* B's address moves to port b. */
+	decide(b, f, make_frame(f, 60, MAC_MCAST, MAC_B, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+	ck_assert_uint_eq(swc.moved, 1);
+	ck_assert_uint_eq(fdb_lookup(fdb, 1, MAC_B), b->id);
+	decide(a, f, make_frame(f, 60, MAC_B, MAC_A, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_UNICAST);
+	ck_assert_ptr_eq(d.out, b);
+	dp_teardown();
+}
+END_TEST
+
+START_TEST(test_runt_and_oversize)
+{
+	struct port *a;
+	struct fwd_decision d;
+	uint8_t f[9100];
+
+	dp_setup(64);
+	a = add_port("a", NULL, NULL, NULL, NULL);	/* mtu 1500 */
+	make_frame(f, 60, MAC_BCAST, MAC_A, NO_TAG);
+	decide(a, f, 13, false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	decide(a, f, 0, false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	ck_assert_uint_eq(a->ctr[0].rx_runt, 2);
+	decide(a, f, 14, false, &d);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+
+	/* A tag needs 18 bytes. */
+	make_frame(f, 60, MAC_BCAST, MAC_A, 1);
+	decide(a, f, 17, false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	ck_assert_uint_eq(a->ctr[0].rx_runt, 3);
+
+	/* 1500 bytes of payload fit, 1501 do not; a tag adds 4. */
+	decide(a, f, make_frame(f, 1514, MAC_BCAST, MAC_A, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+	decide(a, f, make_frame(f, 1515, MAC_BCAST, MAC_A, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	ck_assert_uint_eq(a->ctr[0].rx_oversize, 1);
+	decide(a, f, make_frame(f, 1518, MAC_BCAST, MAC_A, 0), false, &d);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+	decide(a, f, make_frame(f, 1519, MAC_BCAST, MAC_A, 0), false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	ck_assert_uint_eq(a->ctr[0].rx_oversize, 2);
+	ck_assert_uint_eq(a->ctr[0].rx_errors, 5);
+	/* A GSO super-frame may exceed the MTU. */
+	decide(a, f, make_frame(f, 9000, MAC_BCAST, MAC_A, NO_TAG), true, &d);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+	ck_assert_uint_eq(a->ctr[0].rx_packets, 8);
+	dp_teardown();
+}
+END_TEST
+
+START_TEST(test_access_port_tags)
+{
+	struct port *a;
+	struct fwd_decision d;
+	uint8_t f[64];
+
+	dp_setup(64);
+	a = add_port("a", "vlan", "10", NULL, NULL);
+	/* Priority-tagged (VID 0) belongs to the access VLAN. */
+	decide(a, f, make_frame(f, 60, MAC_BCAST, MAC_A, 5 << 13), false, &d);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+	ck_assert_int_eq(d.vid, 10);
+	ck_assert(d.fi.tagged);
+	ck_assert_int_eq(d.fi.pcp, 5);
+	/* Any other tag is dropped, even the access VLAN's own. */
+	decide(a, f, make_frame(f, 60, MAC_BCAST, MAC_A, 10), false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	decide(a, f, make_frame(f, 60, MAC_BCAST, MAC_A, 20), false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	ck_assert_uint_eq(a->ctr[0].rx_vlan, 2);
+	dp_teardown();
+}
+END_TEST
+
+START_TEST(test_trunk_and_native)
+{
+	struct port *t, *tn, *acc;
+	struct fwd_decision d;
+	uint8_t f[64];
+
+	dp_setup(64);
+	t = add_port("t", "trunk", "10,20", NULL, NULL);
+	tn = add_port("tn", "trunk", "10,20", "native", "30");
+	acc = add_port("acc", "vlan", "20", NULL, NULL);
+
+	decide(t, f, make_frame(f, 60, MAC_BCAST, MAC_A, 20), false, &d);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+	ck_assert_int_eq(d.vid, 20);
+	decide(t, f, make_frame(f, 60, MAC_BCAST, MAC_A, 30), false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	/* Untagged on a trunk without native: dropped. */
+	decide(t, f, make_frame(f, 60, MAC_BCAST, MAC_A, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	/* VID 4095 is reserved. */
+	decide(t, f, make_frame(f, 60, MAC_BCAST, MAC_A, 4095), false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	ck_assert_uint_eq(t->ctr[0].rx_vlan, 3);
+
+	/* With native 30: untagged and priority-tagged are VLAN 30, and a
+	 * tagged 30 is accepted too. */
+	decide(tn, f, make_frame(f, 60, MAC_BCAST, MAC_B, NO_TAG), false, &d);
+	ck_assert_int_eq(d.vid, 30);
+	decide(tn, f, make_frame(f, 60, MAC_BCAST, MAC_B, 0), false, &d);
+	ck_assert_int_eq(d.vid, 30);
+	decide(tn, f, make_frame(f, 60, MAC_BCAST, MAC_B, 30), false, &d);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+	ck_assert_int_eq(d.vid, 30);
+
+	/* Egress: tagged except for the native VLAN and on access ports. */
+	ck_assert(fwd_egress_tagged(tn, 10));
+	ck_assert(!fwd_egress_tagged(tn, 30));
+	ck_assert(fwd_port_in_vlan(tn, 30));
+	ck_assert(!fwd_port_in_vlan(t, 30));
+	ck_assert(!fwd_egress_tagged(acc, 20));
+	dp_teardown();
+}
+END_TEST
+
+START_TEST(test_link_local_and_mcast_source)
+{
+	struct port *a;
+	struct fwd_decision d;
+	uint8_t f[64];
+
+	dp_setup(64);
+	a = add_port("a", NULL, NULL, NULL, NULL);
+	decide(a, f, make_frame(f, 60, MAC_STP, MAC_A, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	decide(a, f, make_frame(f, 60, MAC_LLDP, MAC_A, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	ck_assert_uint_eq(a->ctr[0].rx_link_local, 2);
+	/* The source of a link-local frame is still learned. */
+	ck_assert_uint_eq(fdb_lookup(fdb, 1, MAC_A), a->id);
+	/* 01:80:c2:00:00:10 is outside the reserved block. */
+	uint8_t gvrp[6] = { 0x01, 0x80, 0xc2, 0, 0, 0x10 };
+	decide(a, f, make_frame(f, 60, gvrp, MAC_A, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+
+	decide(a, f, make_frame(f, 60, MAC_B, MAC_MCAST, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_DROP);
+	ck_assert_uint_eq(a->ctr[0].rx_src_mcast, 1);
+	ck_assert_uint_eq(fdb_lookup(fdb, 1, MAC_MCAST), FDB_PORT_NONE);
+	dp_teardown();
+}
+END_TEST
+
+START_TEST(test_full_table_and_mac_limit)
+{
+	struct port *a, *b;
+	struct fwd_decision d;
+	uint8_t f[64], src[6] = { 0x02, 1, 0, 0, 0, 0 };
+
+	dp_setup(4);
+	a = add_port("a", NULL, NULL, NULL, NULL);
+	b = add_port("b", "mac_limit", "2", NULL, NULL);
+	for (int i = 0; i < 4; i++) {
+		src[5] = (uint8_t)i;
+		decide(b, f, make_frame(f, 60, MAC_A, src, NO_TAG), false, &d);
+	}
+	ck_assert_uint_eq(fdb_port_count(fdb, b->id), 2);
+	ck_assert_uint_eq(b->ctr[0].learn_limit, 2);
+	/* Not learned, but forwarded all the same. */
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+
+	for (int i = 0; i < 3; i++) {
+		src[4] = 1;
+		src[5] = (uint8_t)i;
+		decide(a, f, make_frame(f, 60, MAC_B, src, NO_TAG), false, &d);
+	}
+	ck_assert_uint_eq(fdb_count(fdb), 4);
+	ck_assert_uint_eq(swc.fdb_full, 1);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+	ck_assert_uint_eq(swc.learned, 4);
+	dp_teardown();
+}
+END_TEST
+
+START_TEST(test_removed_port_entry_floods)
+{
+	struct port *a, *b;
+	struct fwd_decision d;
+	uint8_t f[64];
+
+	dp_setup(64);
+	a = add_port("a", NULL, NULL, NULL, NULL);
+	b = add_port("b", NULL, NULL, NULL, NULL);
+	decide(b, f, make_frame(f, 60, MAC_BCAST, MAC_B, NO_TAG), false, &d);
+	port_table_remove(pt, b);
+	/* The entry still names b's id, but the port is gone: flood. */
+	decide(a, f, make_frame(f, 60, MAC_B, MAC_A, NO_TAG), false, &d);
+	ck_assert_int_eq(d.action, FWD_FLOOD);
+	fdb_flush(fdb, b->id, true);
+	port_free(b);
+	dp_teardown();
+}
+END_TEST
+
+/*
+ * Part 2: the whole data path through worker threads.
+ */
+
+static struct sw *sw;
+static bool vnet;
+
+static void
+sw_up(unsigned queues, bool offload, struct conf_port *ports, size_t n)
+{
+	struct conf conf = { 0 };
+	char *err = NULL;
+	int r;
+
+	conf.sw.queues = queues;
+	conf.sw.offload = offload;
+	conf.sw.fdb_size = 1024;
+	conf.sw.fdb_aging = 300;
+	conf.ports = ports;
+	conf.n_ports = n;
+	vnet = offload;
+	r = sw_create(&conf, &port_backend_dummy, NULL, &sw, &err);
+	ck_assert_msg(r == 0, "sw_create: %s", err ? err : "?");
+	for (size_t i = 0; i < n; i++)
+		conf_port_destroy(&ports[i]);
+}
+
+static int
+peer(const char *name, unsigned q)
+{
+	struct port *p = sw_port_find(sw, name);
+
+	ck_assert_ptr_nonnull(p);
+	return port_dummy_peer(p, q);
+}
+
+static void
+inject(const char *name, unsigned q, const struct virtio_net_hdr *vh,
+    const uint8_t *buf, size_t len)
+{
+	struct virtio_net_hdr zero = { 0 };
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)(vh ? vh : &zero),
+		  .iov_len = TAP_VNET_HDR_LEN },
+		{ .iov_base = (void *)buf, .iov_len = len },
+	};
+
+	ck_assert_int_eq(writev(peer(name, q), vnet ? iov : iov + 1,
+	    vnet ? 2 : 1), (ssize_t)(len + (vnet ? TAP_VNET_HDR_LEN : 0)));
+}
+
+/* Receive one frame from port name, queue q, waiting at most 2 s.
+ * Returns its length (virtio-net header stripped into *vh), or -1. */
+static ssize_t
+collect(const char *name, unsigned q, struct virtio_net_hdr *vh,
+    uint8_t *buf, size_t size)
+{
+	struct virtio_net_hdr dummy;
+	struct pollfd pfd = { .fd = peer(name, q), .events = POLLIN };
+	struct iovec iov[2] = {
+		{ .iov_base = vh ? vh : &dummy, .iov_len = TAP_VNET_HDR_LEN },
+		{ .iov_base = buf, .iov_len = size },
+	};
+	ssize_t r;
+
+	if (poll(&pfd, 1, 2000) != 1)
+		return -1;
+	r = readv(pfd.fd, vnet ? iov : iov + 1, vnet ? 2 : 1);
+	if (r < 0)
+		return -1;
+	return vnet ? r - TAP_VNET_HDR_LEN : r;
+}
+
+/* Nothing is waiting on port name, queue q (call after a sentinel frame
+ * that took the same path has arrived). */
+static bool
+quiet(const char *name, unsigned q)
+{
+	struct pollfd pfd = { .fd = peer(name, q), .events = POLLIN };
+
+	return poll(&pfd, 1, 0) == 0;
+}
+
+START_TEST(test_worker_flood_then_unicast)
+{
+	struct conf_port ports[3];
+	uint8_t f[256], g[256];
+	unsigned q = (unsigned)_i;	/* queue under test */
+
+	port_conf(&ports[0], "a", NULL, NULL, NULL, NULL);
+	port_conf(&ports[1], "b", NULL, NULL, NULL, NULL);
+	port_conf(&ports[2], "c", NULL, NULL, NULL, NULL);
+	sw_up(2, false, ports, 3);
+
+	/* A's first frame floods to B and C (on the same queue). */
+	make_frame(f, 100, MAC_B, MAC_A, NO_TAG);
+	inject("a", q, NULL, f, 100);
+	ck_assert_int_eq(collect("b", q, NULL, g, sizeof(g)), 100);
+	ck_assert_mem_eq(g, f, 100);
+	ck_assert_int_eq(collect("c", q, NULL, g, sizeof(g)), 100);
+	ck_assert(quiet("a", q));
+
+	/* B answers A: unicast, C sees nothing. */
+	make_frame(f, 80, MAC_A, MAC_B, NO_TAG);
+	inject("b", q, NULL, f, 80);
+	ck_assert_int_eq(collect("a", q, NULL, g, sizeof(g)), 80);
+	ck_assert_mem_eq(g, f, 80);
+	/* Now A -> B is unicast too; a broadcast sentinel from A follows it
+	 * on the same path, so when the sentinel reaches C, anything for C
+	 * before it would have arrived already. */
+	make_frame(f, 90, MAC_B, MAC_A, NO_TAG);
+	inject("a", q, NULL, f, 90);
+	make_frame(f, 70, MAC_BCAST, MAC_A, NO_TAG);
+	inject("a", q, NULL, f, 70);
+	ck_assert_int_eq(collect("b", q, NULL, g, sizeof(g)), 90);
+	ck_assert_int_eq(collect("b", q, NULL, g, sizeof(g)), 70);
+	ck_assert_int_eq(collect("c", q, NULL, g, sizeof(g)), 70);
+	ck_assert(quiet("c", q));
+	ck_assert(quiet("c", 1 - q));
+
+	struct port_counters pc;
+	port_counters_sum(sw_port_find(sw, "c"), &pc);
+	ck_assert_uint_eq(pc.tx_packets, 2);
+	ck_assert_uint_eq(pc.tx_bytes, 170);
+	port_counters_sum(sw_port_find(sw, "a"), &pc);
+	ck_assert_uint_eq(pc.rx_packets, 3);
+	ck_assert_uint_eq(sw_port_find(sw, "a")->ctr[q].rx_packets, 3);
+	sw_destroy(sw);
+}
+END_TEST
+
+START_TEST(test_worker_vlan_push_pop)
+{
+	struct conf_port ports[3];
+	uint8_t f[256], g[256], want[256];
+
+	port_conf(&ports[0], "a", "vlan", "10", NULL, NULL);
+	port_conf(&ports[1], "b", "vlan", "20", NULL, NULL);
+	port_conf(&ports[2], "t", "trunk", "10,20", "native", "20");
+	sw_up(1, false, ports, 3);
+
+	/* Access VLAN 10 -> trunk: tag 10 pushed, payload untouched. */
+	make_frame(f, 100, MAC_BCAST, MAC_A, NO_TAG);
+	inject("a", 0, NULL, f, 100);
+	make_frame(want, 104, MAC_BCAST, MAC_A, 10);
+	memcpy(want + 18, f + 14, 86);
+	ck_assert_int_eq(collect("t", 0, NULL, g, sizeof(g)), 104);
+	ck_assert_mem_eq(g, want, 104);
+	/* VLAN 20's access port heard nothing. */
+
+	/* Trunk tagged 10 (priority 3) -> access port a: tag popped. */
+	make_frame(f, 104, MAC_A, MAC_C, (3 << 13) | 10);
+	inject("t", 0, NULL, f, 104);
+	ck_assert_int_eq(collect("a", 0, NULL, g, sizeof(g)), 100);
+	ck_assert_mem_eq(g, MAC_A, 6);
+	ck_assert_mem_eq(g + 12, f + 16, 88);
+
+	/* Trunk untagged = native 20 -> b, untagged; a hears nothing. */
+	make_frame(f, 64, MAC_BCAST, MAC_C, NO_TAG);
+	inject("t", 0, NULL, f, 64);
+	ck_assert_int_eq(collect("b", 0, NULL, g, sizeof(g)), 64);
+	ck_assert_mem_eq(g, f, 64);
+
+	/* b's VLAN-20 broadcast leaves the trunk untagged (native). */
+	make_frame(f, 64, MAC_BCAST, MAC_B, NO_TAG);
+	inject("b", 0, NULL, f, 64);
+	ck_assert_int_eq(collect("t", 0, NULL, g, sizeof(g)), 64);
+	ck_assert_mem_eq(g, f, 64);
+
+	/* A tagged-20 frame on the trunk is native too: popped for b. */
+	make_frame(f, 68, MAC_B, MAC_C, 20);
+	inject("t", 0, NULL, f, 68);
+	ck_assert_int_eq(collect("b", 0, NULL, g, sizeof(g)), 64);
+	ck_assert(quiet("a", 0));
+	sw_destroy(sw);
+}
+END_TEST
+
+START_TEST(test_worker_vnet_header_offsets)
+{
+	struct conf_port ports[2];
+	struct virtio_net_hdr vh = { 0 }, got;
+	uint8_t f[256], g[256];
+
+	port_conf(&ports[0], "a", "vlan", "10", NULL, NULL);
+	port_conf(&ports[1], "t", "trunk", "10", NULL, NULL);
+	sw_up(1, true, ports, 2);
+
+	/* A partial-checksum frame gets a tag: the checksum start moves. */
+	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh.csum_start = htole16(34);
+	vh.csum_offset = htole16(16);
+	make_frame(f, 120, MAC_BCAST, MAC_A, NO_TAG);
+	inject("a", 0, &vh, f, 120);
+	ck_assert_int_eq(collect("t", 0, &got, g, sizeof(g)), 124);
+	ck_assert_int_eq(got.flags, VIRTIO_NET_HDR_F_NEEDS_CSUM);
+	ck_assert_int_eq(le16toh(got.csum_start), 38);
+	ck_assert_int_eq(le16toh(got.csum_offset), 16);
+
+	/* And back: a GSO frame from the trunk loses its tag. */
+	vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	vh.gso_size = htole16(1448);
+	vh.hdr_len = htole16(70);
+	vh.csum_start = htole16(38);
+	make_frame(f, 200, MAC_A, MAC_C, 10);
+	inject("t", 0, &vh, f, 200);
+	ck_assert_int_eq(collect("a", 0, &got, g, sizeof(g)), 196);
+	ck_assert_int_eq(got.gso_type, VIRTIO_NET_HDR_GSO_TCPV4);
+	ck_assert_int_eq(le16toh(got.gso_size), 1448);
+	ck_assert_int_eq(le16toh(got.hdr_len), 66);
+	ck_assert_int_eq(le16toh(got.csum_start), 34);
+	sw_destroy(sw);
+}
+END_TEST
+
+START_TEST(test_worker_port_del_and_egress_mtu)
+{
+	struct conf_port ports[3], extra;
+	uint8_t f[2100], g[2100];
+	struct port_counters pc;
+	char *err = NULL;
+
+	port_conf(&ports[0], "a", "mtu", "2000", NULL, NULL);
+	port_conf(&ports[1], "b", NULL, NULL, NULL, NULL);
+	port_conf(&ports[2], "c", "mtu", "2000", NULL, NULL);
+	sw_up(1, false, ports, 3);
+
+	/* 2014 bytes fit a and c (MTU 2000) but not b (1500). */
+	make_frame(f, 2014, MAC_BCAST, MAC_A, NO_TAG);
+	inject("a", 0, NULL, f, 2014);
+	ck_assert_int_eq(collect("c", 0, NULL, g, sizeof(g)), 2014);
+	ck_assert(quiet("b", 0));
+	port_counters_sum(sw_port_find(sw, "b"), &pc);
+	ck_assert_uint_eq(pc.tx_oversize, 1);
+
+	/* Learn C on c, then delete c: its entry goes, and frames for C
+	 * flood to the ports that remain. */
+	make_frame(f, 60, MAC_BCAST, MAC_C, NO_TAG);
+	inject("c", 0, NULL, f, 60);
+	ck_assert_int_eq(collect("a", 0, NULL, g, sizeof(g)), 60);
+	ck_assert_int_eq(collect("b", 0, NULL, g, sizeof(g)), 60);
+	ck_assert_uint_eq(fdb_lookup(sw_fdb(sw), 1, MAC_C),
+	    sw_port_find(sw, "c")->id);
+	ck_assert_int_eq(sw_port_del(sw, "c"), 0);
+	ck_assert_int_eq(sw_port_del(sw, "c"), -ENOENT);
+	ck_assert_ptr_null(sw_port_find(sw, "c"));
+	ck_assert_uint_eq(fdb_lookup(sw_fdb(sw), 1, MAC_C), FDB_PORT_NONE);
+	make_frame(f, 60, MAC_C, MAC_A, NO_TAG);
+	inject("a", 0, NULL, f, 60);
+	ck_assert_int_eq(collect("b", 0, NULL, g, sizeof(g)), 60);
+
+	/* A port added at runtime takes part at once. */
+	port_conf(&extra, "d", NULL, NULL, NULL, NULL);
+	ck_assert_int_eq(sw_port_add(sw, &extra, &err), 0);
+	ck_assert_int_eq(sw_port_add(sw, &extra, &err), -EEXIST);
+	free(err);
+	conf_port_destroy(&extra);
+	inject("a", 0, NULL, f, 60);
+	ck_assert_int_eq(collect("d", 0, NULL, g, sizeof(g)), 60);
+	ck_assert_int_eq(collect("b", 0, NULL, g, sizeof(g)), 60);
+	sw_destroy(sw);
+}
+END_TEST
+
+START_TEST(test_worker_survives_bad_peers)
+{
+	struct conf_port ports[3];
+	uint8_t f[64], g[64];
+	struct port_counters pc;
+
+	port_conf(&ports[0], "a", NULL, NULL, NULL, NULL);
+	port_conf(&ports[1], "b", NULL, NULL, NULL, NULL);
+	port_conf(&ports[2], "c", NULL, NULL, NULL, NULL);
+	sw_up(1, true, ports, 3);
+
+	/* Shorter than the virtio-net header, and a runt after it. */
+	ck_assert_int_eq(write(peer("a", 0), f, 5), 5);
+	memset(f, 0, sizeof(f));
+	ck_assert_int_eq(write(peer("a", 0), f, TAP_VNET_HDR_LEN + 3),
+	    TAP_VNET_HDR_LEN + 3);
+	/* c's peer hangs up: its queue is dropped, the rest carries on. */
+	close(peer("c", 0));
+	((int *)sw_port_find(sw, "c")->priv)[0] = -1;
+	make_frame(f, 60, MAC_BCAST, MAC_A, NO_TAG);
+	inject("a", 0, NULL, f, 60);
+	ck_assert_int_eq(collect("b", 0, NULL, g, sizeof(g)), 60);
+	port_counters_sum(sw_port_find(sw, "a"), &pc);
+	ck_assert_uint_eq(pc.rx_runt, 2);
+	ck_assert_uint_eq(pc.rx_packets, 3);
+	sw_destroy(sw);
+}
+END_TEST
+
+static Suite *
+fwd_suite(void)
+{
+	Suite *s = suite_create("fwd");
+	TCase *tc = tcase_create("decide");
+
+	tcase_add_test(tc, test_untagged_access_learn_and_forward);
+	tcase_add_test(tc, test_hairpin_move_broadcast);
+	tcase_add_test(tc, test_runt_and_oversize);
+	tcase_add_test(tc, test_access_port_tags);
+	tcase_add_test(tc, test_trunk_and_native);
+	tcase_add_test(tc, test_link_local_and_mcast_source);
+	tcase_add_test(tc, test_full_table_and_mac_limit);
+	tcase_add_test(tc, test_removed_port_entry_floods);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("worker");
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_worker_flood_then_unicast, 0, 2);
+	tcase_add_test(tc, test_worker_vlan_push_pop);
+	tcase_add_test(tc, test_worker_vnet_header_offsets);
+	tcase_add_test(tc, test_worker_port_del_and_egress_mtu);
+	tcase_add_test(tc, test_worker_survives_bad_peers);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(fwd_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
