@@ -15,12 +15,13 @@ src_libtapswitch_a_SOURCES = \
 	include/tapswitch/port.h src/port.c src/port_tap.c src/port_dummy.c \
 	include/tapswitch/fwd.h src/fwd.c \
 	include/tapswitch/worker.h src/worker.c \
-	include/tapswitch/sw.h src/sw.c
+	include/tapswitch/sw.h src/sw.c src/sw_ctl.c \
+	include/tapswitch/ctl.h src/ctl.c
 
 TSW_LIBS = src/libtapswitch.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(CAPNG_LIBS) \
 	$(INIH_LIBS) $(JANSSON_LIBS)
 
 sbin_PROGRAMS += src/tapswitchd
 src_tapswitchd_SOURCES = src/tapswitchd.c
-src_tapswitchd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS)
+src_tapswitchd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
 src_tapswitchd_LDADD = $(TSW_LIBS)

@@ -40,6 +40,7 @@ struct sw {
 	struct event *age_ev;
 	uint64_t aged;
 	struct sw_mon *mons;
+	uint32_t started;		/* now_sec() at creation */
 };
 
 static bool
@@ -237,8 +238,10 @@ sw_port_find(const struct sw *sw, const char *name)
 	return port_table_find(sw->pt, name);
 }
 
-static void
-sw_conf_copy_switch(struct sw *sw, const struct conf *conf)
+/* A deep copy of conf: the switch keeps the file it was built from, so a
+ * reload can tell what changed. */
+static struct conf *
+sw_conf_dup(const struct conf *conf)
 {
 	struct conf *c = xcalloc(1, sizeof(*c));
 
@@ -248,7 +251,133 @@ sw_conf_copy_switch(struct sw *sw, const struct conf *conf)
 	    xstrdup(conf->sw.control_socket) : NULL;
 	c->sw.control_group = conf->sw.control_group ?
 	    xstrdup(conf->sw.control_group) : NULL;
-	sw->conf = c;
+	c->n_ports = conf->n_ports;
+	c->ports = xcalloc(conf->n_ports, sizeof(*c->ports));
+	for (size_t i = 0; i < conf->n_ports; i++)
+		conf_port_copy(&c->ports[i], &conf->ports[i]);
+	return c;
+}
+
+static bool
+str_equal(const char *a, const char *b)
+{
+	return netns_equal(a, b);
+}
+
+static void
+push_name(char ***list, size_t *n, const char *name)
+{
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = xstrdup(name);
+}
+
+static bool
+name_in(char **list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], name) == 0)
+			return true;
+	return false;
+}
+
+void
+sw_reload_result_free(struct sw_reload_result *res)
+{
+	for (size_t i = 0; i < res->n_added; i++)
+		free(res->added[i]);
+	for (size_t i = 0; i < res->n_removed; i++)
+		free(res->removed[i]);
+	for (size_t i = 0; i < res->n_changed; i++)
+		free(res->changed[i]);
+	free(res->added);
+	free(res->removed);
+	free(res->changed);
+	memset(res, 0, sizeof(*res));
+}
+
+int
+sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
+    char **err)
+{
+	const struct conf_switch *o = &sw->conf->sw, *n = &conf->sw;
+	char *fixed = NULL, *failed = NULL, *tmp;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+#define FIXED(cond, fmt, ...) do { \
+	if (cond) { \
+		tmp = xasprintf("%s%s" fmt, fixed ? fixed : "", \
+		    fixed ? "; " : "", __VA_ARGS__); \
+		free(fixed); \
+		fixed = tmp; \
+	} \
+} while (0)
+	FIXED(o->queues != n->queues, "queues changed from %u to %u",
+	    o->queues, n->queues);
+	FIXED(o->offload != n->offload, "offload changed from %s to %s",
+	    o->offload ? "yes" : "no", n->offload ? "yes" : "no");
+	FIXED(o->fdb_size != n->fdb_size, "fdb_size changed from %u to %u",
+	    o->fdb_size, n->fdb_size);
+	FIXED(!str_equal(o->control_socket, n->control_socket),
+	    "control_socket changed to %s", n->control_socket ?
+	    n->control_socket : "the default");
+	FIXED(!str_equal(o->control_group, n->control_group),
+	    "control_group changed to %s", n->control_group ?
+	    n->control_group : "the default");
+#undef FIXED
+	if (fixed) {
+		*err = xasprintf("%s: %s; these take effect only when "
+		    "tapswitchd restarts (nothing was changed)",
+		    conf->path ? conf->path : "configuration", fixed);
+		free(fixed);
+		return -EINVAL;
+	}
+
+	/* Ports the old file had and the new one does not. */
+	for (i = 0; i < sw->conf->n_ports; i++) {
+		const char *name = sw->conf->ports[i].name;
+
+		if (!conf_find_port(conf, name) &&
+		    sw_port_del(sw, name) == 0)
+			push_name(&res->removed, &res->n_removed, name);
+	}
+	/* Changed ports go first, so that a port taking over another's
+	 * interface name finds it free. */
+	for (i = 0; i < conf->n_ports; i++) {
+		const struct conf_port *cp = &conf->ports[i];
+		struct port *p = port_table_find(sw->pt, cp->name);
+
+		if (p && !conf_port_equal(&p->conf, cp)) {
+			sw_port_del(sw, cp->name);
+			push_name(&res->changed, &res->n_changed, cp->name);
+		} else if (p) {
+			res->n_unchanged++;
+		}
+	}
+	for (i = 0; i < conf->n_ports; i++) {
+		const struct conf_port *cp = &conf->ports[i];
+		char *e = NULL;
+
+		if (port_table_find(sw->pt, cp->name))
+			continue;
+		if (sw_port_add(sw, cp, &e) < 0) {
+			tmp = xasprintf("%s%s%s", failed ? failed : "",
+			    failed ? "\n" : "", e);
+			free(failed);
+			free(e);
+			failed = tmp;
+			continue;
+		}
+		if (!name_in(res->changed, res->n_changed, cp->name))
+			push_name(&res->added, &res->n_added, cp->name);
+	}
+	conf_free(sw->conf);
+	sw->conf = sw_conf_dup(conf);
+	if (failed) {
+		*err = failed;
+		return -EIO;
+	}
+	return 0;
 }
 
 int
@@ -258,7 +387,8 @@ sw_create(const struct conf *conf, const struct port_backend *backend,
 	struct sw *sw = xcalloc(1, sizeof(*sw));
 	int r;
 
-	sw_conf_copy_switch(sw, conf);
+	sw->conf = sw_conf_dup(conf);
+	sw->started = now_sec();
 	sw->backend = backend;
 	sw->base = base;
 	qsbr_create(&sw->qs);
@@ -356,6 +486,12 @@ sw_counters(const struct sw *sw, struct sw_counters *out)
 #undef X
 	}
 	out->aged += sw->aged;
+}
+
+uint32_t
+sw_uptime(const struct sw *sw)
+{
+	return now_sec() - sw->started;
 }
 
 const struct conf *

@@ -4,7 +4,8 @@ UNIT_TESTS = \
 	tests/unit/test_conf \
 	tests/unit/test_frame \
 	tests/unit/test_fdb \
-	tests/unit/test_fwd
+	tests/unit/test_fwd \
+	tests/unit/test_ctl
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_LDADD = $(TSW_LIBS) $(CHECK_LIBS)
@@ -21,6 +22,9 @@ tests_unit_test_fdb_LDADD = $(UNIT_LDADD)
 tests_unit_test_fwd_SOURCES = tests/unit/test_fwd.c
 tests_unit_test_fwd_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fwd_LDADD = $(UNIT_LDADD)
+tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
+tests_unit_test_ctl_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_ctl_LDADD = $(UNIT_LDADD)
 
 # Integration tests: shell scripts in network namespaces.  They need root
 # and exit 77 (skip) without it.

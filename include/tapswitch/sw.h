@@ -47,7 +47,38 @@ void sw_age(struct sw *sw);
 /* Sum of the switch-wide counters of every worker, plus aged. */
 void sw_counters(const struct sw *sw, struct sw_counters *out);
 
+/* What a reload changed (names are malloc'd; free with
+ * sw_reload_result_free). */
+struct sw_reload_result {
+	char **added, **removed, **changed;
+	size_t n_added, n_removed, n_changed, n_unchanged;
+};
+
+/*
+ * Make the switch follow a new version of its configuration file.  The
+ * [switch] settings that cannot change while running (queues, offload,
+ * fdb_size, control_socket, control_group) must be unchanged, or nothing
+ * is done and -EINVAL is returned with *err naming them.  Otherwise every
+ * port of the new file exists afterwards with the file's settings (ports
+ * whose settings did not change are left alone and lose nothing), ports
+ * that the old file had and the new one does not are removed, ports added
+ * at runtime and never in a file are kept, and fdb_aging applies at once.
+ * If a port cannot be created, the rest is still applied and -EIO is
+ * returned with *err listing the failures.  *res is filled in both cases.
+ */
+int sw_reload(struct sw *sw, const struct conf *conf,
+    struct sw_reload_result *res, char **err);
+void sw_reload_result_free(struct sw_reload_result *res);
+
+/* Register the port.*, fdb.*, stats.get and status.get control methods. */
+struct ctl;
+void sw_ctl_register(struct sw *sw, struct ctl *ctl);
+
+/* The configuration in force: [switch] settings and the ports of the last
+ * file loaded (not the ports added at runtime: see sw_ports). */
 const struct conf *sw_conf(const struct sw *sw);
+/* Seconds since sw_create. */
+uint32_t sw_uptime(const struct sw *sw);
 struct fdb *sw_fdb(const struct sw *sw);
 const struct port_set *sw_ports(const struct sw *sw);
 const struct dp *sw_dp(const struct sw *sw);

@@ -1,0 +1,494 @@
+/*
+ * ctl.c - the control socket: JSON-RPC 2.0 framing, the command registry
+ * and the Unix-socket server (see ctl.h for the protocol and its limits).
+ *
+ * Talks to: libevent (listener and one bufferevent per client), jansson,
+ * and the handlers that other modules register.  ctl_handle() is the
+ * whole request/response logic without any socket, so the unit tests and
+ * the fuzzer exercise exactly what clients reach.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+
+#include "tapswitch/ctl.h"
+#include "tapswitch/log.h"
+
+struct ctl_cmd {
+	const char *name;
+	const char *params;
+	const char *help;
+	enum ctl_flags flags;
+	ctl_handler fn;
+	void *arg;
+};
+
+struct ctl_client {
+	struct ctl_client *prev, *next;
+	struct ctl *ctl;
+	struct bufferevent *bev;
+	uid_t uid;
+	pid_t pid;
+	bool closing;		/* free once the output is flushed */
+};
+
+struct ctl {
+	struct ctl_cmd *cmds;
+	size_t n_cmds;
+	struct evconnlistener *listener;
+	char *path;
+	struct ctl_client *clients;
+	unsigned n_clients;
+};
+
+void
+ctl_error(struct ctl_err *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(err->message);
+	err->code = code;
+	va_start(ap, fmt);
+	err->message = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+static json_t *
+ctl_help(void *arg, json_t *params, struct ctl_err *err)
+{
+	struct ctl *ctl = arg;
+	json_t *list = json_array();
+
+	for (size_t i = 0; i < ctl->n_cmds; i++) {
+		const struct ctl_cmd *c = &ctl->cmds[i];
+
+		json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:b}",
+		    "method", c->name, "params", c->params, "help", c->help,
+		    "mutating", c->flags & CTL_MUTATING));
+	}
+	return json_pack("{s:o}", "methods", list);
+}
+
+void
+ctl_create(struct ctl **out)
+{
+	struct ctl *ctl = xcalloc(1, sizeof(*ctl));
+
+	ctl_register(ctl, "help", "", "list the methods",
+	    CTL_READONLY, ctl_help, ctl);
+	*out = ctl;
+}
+
+void
+ctl_register(struct ctl *ctl, const char *name, const char *params,
+    const char *help, enum ctl_flags flags, ctl_handler fn, void *arg)
+{
+	ctl->cmds = xrealloc(ctl->cmds, (ctl->n_cmds + 1) * sizeof(*ctl->cmds));
+	ctl->cmds[ctl->n_cmds++] = (struct ctl_cmd){
+		.name = name, .params = params, .help = help,
+		.flags = flags, .fn = fn, .arg = arg,
+	};
+}
+
+static const struct ctl_cmd *
+ctl_find(const struct ctl *ctl, const char *name)
+{
+	for (size_t i = 0; i < ctl->n_cmds; i++)
+		if (strcmp(ctl->cmds[i].name, name) == 0)
+			return &ctl->cmds[i];
+	return NULL;
+}
+
+static char *
+ctl_respond(json_t *id, json_t *result, int code, const char *message)
+{
+	json_t *resp;
+	char *s;
+
+	if (result)
+		resp = json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id",
+		    id ? id : json_null(), "result", result);
+	else
+		resp = json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0",
+		    "id", id ? id : json_null(), "error", "code", code,
+		    "message", message);
+	if (!resp)
+		abort();	/* only on out-of-memory */
+	s = json_dumps(resp, JSON_COMPACT);
+	json_decref(resp);
+	if (!s)
+		abort();
+	return s;
+}
+
+char *
+ctl_handle(struct ctl *ctl, const char *line, size_t len, uid_t uid)
+{
+	struct ctl_err err = { 0 };
+	const struct ctl_cmd *cmd;
+	json_t *req, *id, *method, *version, *params, *result;
+	json_error_t jerr;
+	char *resp;
+	bool notify;
+
+	req = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
+	if (!req)
+		return xasprintf("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
+		    "{\"code\":%d,\"message\":\"parse error at column %d: "
+		    "send one JSON object per line\"}}", CTL_E_PARSE,
+		    jerr.column);
+	if (!json_is_object(req)) {
+		json_decref(req);
+		return ctl_respond(NULL, NULL, CTL_E_REQUEST,
+		    json_is_array(req) ? "batch requests are not supported; "
+		    "send one request object per line" :
+		    "a request must be a JSON object");
+	}
+	id = json_object_get(req, "id");
+	notify = id == NULL;
+	if (id && !json_is_string(id) && !json_is_integer(id) &&
+	    !json_is_null(id)) {
+		json_decref(req);
+		return ctl_respond(NULL, NULL, CTL_E_REQUEST,
+		    "\"id\" must be a string, an integer or null");
+	}
+	version = json_object_get(req, "jsonrpc");
+	method = json_object_get(req, "method");
+	params = json_object_get(req, "params");
+	if (!json_is_string(version) ||
+	    strcmp(json_string_value(version), "2.0") != 0) {
+		resp = ctl_respond(id, NULL, CTL_E_REQUEST,
+		    "\"jsonrpc\" must be \"2.0\"");
+		goto out;
+	}
+	if (!json_is_string(method)) {
+		resp = ctl_respond(id, NULL, CTL_E_REQUEST,
+		    "\"method\" must be a string such as \"status.get\"");
+		goto out;
+	}
+	cmd = ctl_find(ctl, json_string_value(method));
+	if (!cmd) {
+		char *m = xasprintf("unknown method \"%s\"; the \"help\" method "
+		    "lists them", json_string_value(method));
+
+		resp = ctl_respond(id, NULL, CTL_E_METHOD, m);
+		free(m);
+		goto out;
+	}
+	if (params && !json_is_object(params)) {
+		resp = ctl_respond(id, NULL, CTL_E_PARAMS,
+		    "\"params\" must be an object");
+		goto out;
+	}
+	if ((cmd->flags & CTL_MUTATING) && uid != 0 && uid != geteuid()) {
+		char *m = xasprintf("permission denied: %s changes the switch; "
+		    "run it as root or as the daemon's user", cmd->name);
+
+		resp = ctl_respond(id, NULL, CTL_E_PERM, m);
+		free(m);
+		goto out;
+	}
+	params = params ? json_incref(params) : json_object();
+	result = cmd->fn(cmd->arg, params, &err);
+	json_decref(params);
+	if (result) {
+		resp = ctl_respond(id, result, 0, NULL);
+		json_decref(result);
+	} else {
+		resp = ctl_respond(id, NULL, err.code ? err.code :
+		    CTL_E_INTERNAL, err.message ? err.message :
+		    "internal error");
+		free(err.message);
+	}
+out:
+	json_decref(req);
+	if (notify) {
+		free(resp);
+		return NULL;
+	}
+	return resp;
+}
+
+/* The server */
+
+static void
+client_free(struct ctl_client *c)
+{
+	struct ctl *ctl = c->ctl;
+
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		ctl->clients = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	ctl->n_clients--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+/* Send what is queued, then hang up. */
+static void
+client_close_after_flush(struct ctl_client *c)
+{
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+		client_free(c);
+}
+
+static void
+client_send(struct ctl_client *c, char *resp)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	evbuffer_add(out, resp, strlen(resp));
+	evbuffer_add(out, "\n", 1);
+	free(resp);
+}
+
+static void
+client_read(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	char *line;
+	size_t n;
+
+	while (!c->closing &&
+	    (line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
+		char *resp = NULL;
+
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (n > CTL_LINE_MAX) {
+			free(line);
+			goto too_long;
+		}
+		if (n > 0)
+			resp = ctl_handle(c->ctl, line, n, c->uid);
+		free(line);
+		if (resp)
+			client_send(c, resp);
+		if (evbuffer_get_length(bufferevent_get_output(bev)) >
+		    CTL_OUTPUT_MAX) {
+			log_info("control client (pid %ld) does not read its "
+			    "replies; disconnecting", (long)c->pid);
+			client_free(c);
+			return;
+		}
+	}
+	if (!c->closing && evbuffer_get_length(in) > CTL_LINE_MAX)
+		goto too_long;
+	return;
+too_long:
+	evbuffer_drain(in, evbuffer_get_length(in));
+	client_send(c, ctl_respond(NULL, NULL, CTL_E_REQUEST,
+	    "request line longer than 65536 bytes; disconnecting"));
+	client_close_after_flush(c);
+}
+
+static void
+client_write(struct bufferevent *bev, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	if (c->closing)
+		client_free(c);
+}
+
+static void
+client_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct ctl_client *c = arg;
+
+	if (what & BEV_EVENT_EOF) {
+		/* The client may half-close after its request: answer it. */
+		client_read(bev, arg);
+		if (!c->closing)
+			client_close_after_flush(c);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		log_debug("control client (pid %ld) idle; disconnecting",
+		    (long)c->pid);
+	client_free(c);
+}
+
+static void
+ctl_accept(struct evconnlistener *lev, evutil_socket_t fd,
+    struct sockaddr *sa, int salen, void *arg)
+{
+	struct ctl *ctl = arg;
+	struct timeval idle = { .tv_sec = CTL_IDLE_TIMEOUT };
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct ctl_client *c;
+
+	if (ctl->n_clients >= CTL_CLIENTS_MAX) {
+		log_rl(LOG_LVL_WARN, "control socket: %u clients connected; "
+		    "refusing more", ctl->n_clients);
+		close(fd);
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0) {
+		close(fd);
+		return;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->ctl = ctl;
+	c->uid = cred.uid;
+	c->pid = cred.pid;
+	c->bev = bufferevent_socket_new(evconnlistener_get_base(lev), fd,
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		close(fd);
+		free(c);
+		return;
+	}
+	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
+	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	c->next = ctl->clients;
+	if (c->next)
+		c->next->prev = c;
+	ctl->clients = c;
+	ctl->n_clients++;
+}
+
+/* Is something answering on path?  Then it is not ours to replace. */
+static int
+ctl_check_stale(const char *path, char **err)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct stat st;
+	int fd, r;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		*err = xasprintf("control socket %s exists and is not a "
+		    "socket; remove it or choose another control_socket",
+		    path);
+		return -EEXIST;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	r = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	if (r == 0) {
+		*err = xasprintf("another tapswitchd is answering on %s; "
+		    "stop it or use another control_socket", path);
+		return -EADDRINUSE;
+	}
+	/* Nobody listens: a dead daemon's socket. */
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	log_info("removed stale control socket %s", path);
+	return 0;
+}
+
+int
+ctl_listen(struct ctl *ctl, struct event_base *base, const char *path,
+    gid_t gid, char **err)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char *dir, *slash;
+	mode_t old;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		*err = xasprintf("control socket path %s is too long (at most "
+		    "%zu bytes)", path, sizeof(sun.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
+	/* The runtime directory (systemd makes it; by hand we may). */
+	dir = xstrdup(path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+			r = -errno;
+			*err = xasprintf("cannot create %s: %s", dir,
+			    strerror(-r));
+			free(dir);
+			return r;
+		}
+	}
+	free(dir);
+	r = ctl_check_stale(path, err);
+	if (r < 0) {
+		if (!*err)
+			*err = xasprintf("control socket %s: %s", path,
+			    strerror(-r));
+		return r;
+	}
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	/* Never let the socket exist with wider permissions than 0660. */
+	old = umask(0117);
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	umask(old);
+	if (r < 0 || chmod(path, 0660) < 0 ||
+	    (gid != (gid_t)-1 && chown(path, (uid_t)-1, gid) < 0) ||
+	    listen(fd, SOMAXCONN) < 0) {
+		r = -errno;
+		close(fd);
+		unlink(path);
+		goto fail;
+	}
+	ctl->listener = evconnlistener_new(base, ctl_accept, ctl,
+	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	if (!ctl->listener) {
+		r = -ENOMEM;
+		close(fd);
+		unlink(path);
+		goto fail;
+	}
+	ctl->path = xstrdup(path);
+	return 0;
+fail:
+	*err = xasprintf("cannot listen on %s: %s", path, strerror(-r));
+	return r;
+}
+
+unsigned
+ctl_clients(const struct ctl *ctl)
+{
+	return ctl->n_clients;
+}
+
+void
+ctl_destroy(struct ctl *ctl)
+{
+	if (!ctl)
+		return;
+	while (ctl->clients)
+		client_free(ctl->clients);
+	if (ctl->listener)
+		evconnlistener_free(ctl->listener);
+	if (ctl->path) {
+		unlink(ctl->path);
+		free(ctl->path);
+	}
+	free(ctl->cmds);
+	free(ctl);
+}

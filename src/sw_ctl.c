@@ -1,0 +1,605 @@
+/*
+ * sw_ctl.c - the control methods of the switch: status.get, port.*,
+ * fdb.* and stats.get.  Each handler checks its params, acts on the
+ * switch through the sw/fdb/port APIs and builds a JSON result whose field
+ * names are documented in tapswitchctl(8).
+ *
+ * Main thread (called from the control socket).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tapswitch/ctl.h"
+#include "tapswitch/fdb.h"
+#include "tapswitch/log.h"
+#include "tapswitch/sw.h"
+
+/* Params */
+
+/* Refuse params outside allowed (a NULL-terminated list): a typo must
+ * not be silently ignored. */
+static bool
+params_check(json_t *params, const char *const *allowed, struct ctl_err *err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(params, key, v) {
+		const char *const *a;
+
+		for (a = allowed; *a; a++)
+			if (strcmp(*a, key) == 0)
+				break;
+		if (!*a) {
+			ctl_error(err, CTL_E_PARAMS, "unknown parameter \"%s\"",
+			    key);
+			return false;
+		}
+	}
+	return true;
+}
+
+/* 1: found, 0: absent, -1: wrong (err set). */
+static int
+param_str(json_t *params, const char *key, bool required, const char **out,
+    struct ctl_err *err)
+{
+	json_t *v = json_object_get(params, key);
+
+	if (!v) {
+		if (required) {
+			ctl_error(err, CTL_E_PARAMS,
+			    "missing parameter \"%s\"", key);
+			return -1;
+		}
+		return 0;
+	}
+	if (!json_is_string(v)) {
+		ctl_error(err, CTL_E_PARAMS, "parameter \"%s\" must be a string",
+		    key);
+		return -1;
+	}
+	*out = json_string_value(v);
+	return 1;
+}
+
+static int
+param_vlan(json_t *params, const char *key, uint16_t *out,
+    struct ctl_err *err)
+{
+	json_t *v = json_object_get(params, key);
+	unsigned long n;
+
+	if (!v)
+		return 0;
+	if (json_is_integer(v) && json_integer_value(v) >= VLAN_MIN &&
+	    json_integer_value(v) <= VLAN_MAX) {
+		*out = (uint16_t)json_integer_value(v);
+		return 1;
+	}
+	if (json_is_string(v) &&
+	    parse_uint(json_string_value(v), VLAN_MIN, VLAN_MAX, &n) == 0) {
+		*out = (uint16_t)n;
+		return 1;
+	}
+	ctl_error(err, CTL_E_PARAMS, "parameter \"%s\" must be a VLAN "
+	    "number 1..4094", key);
+	return -1;
+}
+
+static int
+param_mac(json_t *params, uint8_t *mac, struct ctl_err *err)
+{
+	const char *s;
+	int r = param_str(params, "mac", true, &s, err);
+
+	if (r <= 0)
+		return -1;
+	if (mac_parse(s, mac) < 0) {
+		ctl_error(err, CTL_E_PARAMS, "bad MAC address \"%s\": expected "
+		    "six hex pairs like 02:00:00:00:00:01", s);
+		return -1;
+	}
+	return 1;
+}
+
+/* The port named by params[key]; NULL with err set when absent/unknown. */
+static struct port *
+param_port(struct sw *sw, json_t *params, const char *key, bool required,
+    bool *absent, struct ctl_err *err)
+{
+	const char *name;
+	struct port *p;
+	int r = param_str(params, key, required, &name, err);
+
+	*absent = r == 0;
+	if (r <= 0)
+		return NULL;
+	p = sw_port_find(sw, name);
+	if (!p)
+		ctl_error(err, CTL_E_NOTFOUND, "no port \"%s\"; \"tapswitchctl "
+		    "port list\" shows the ports", name);
+	return p;
+}
+
+/* Results */
+
+static json_t *
+counters_json(const struct port_counters *c)
+{
+	json_t *o = json_object();
+
+#define X(name, help) json_object_set_new(o, #name, json_integer((json_int_t)c->name));
+	PORT_COUNTERS(X)
+#undef X
+	return o;
+}
+
+static json_t *
+port_json(struct sw *sw, const struct port *p)
+{
+	const struct conf_port *c = &p->conf;
+	struct port_counters sum;
+	json_t *o, *trunk = json_null();
+
+	if (c->trunk) {
+		trunk = json_array();
+		for (unsigned v = VLAN_MIN; v <= VLAN_MAX; v++)
+			if (vlan_set_has(&c->trunk_vlans, (uint16_t)v))
+				json_array_append_new(trunk, json_integer(v));
+	}
+	port_counters_sum(p, &sum);
+	o = json_pack("{s:s, s:s, s:i, s:s?, s:i, s:o, s:o, s:o, s:I, s:s, "
+	    "s:i, s:I, s:o}",
+	    "name", c->name,
+	    "ifname", c->ifname,
+	    "ifindex", p->ifindex,
+	    "netns", c->netns,
+	    "mtu", (int)c->mtu,
+	    "vlan", c->trunk ? json_null() : json_integer(c->vlan),
+	    "trunk", trunk,
+	    "native", c->trunk && c->native ? json_integer(c->native) :
+	    json_null(),
+	    "mac_limit", (json_int_t)c->mac_limit,
+	    "state", port_is_up(p) ? "up" : "down",
+	    "queues", (int)p->nqueues,
+	    "macs", (json_int_t)fdb_port_count(sw_fdb(sw), p->id),
+	    "counters", counters_json(&sum));
+	return o;
+}
+
+static int
+port_cmp(const void *a, const void *b)
+{
+	const struct port *const *pa = a, *const *pb = b;
+
+	return strcmp((*pa)->conf.name, (*pb)->conf.name);
+}
+
+/* The published ports sorted by name (caller frees the array). */
+static struct port **
+ports_sorted(struct sw *sw, unsigned *n)
+{
+	const struct port_set *set = sw_ports(sw);
+	struct port **v = xcalloc(set->n, sizeof(*v));
+
+	memcpy(v, set->ports, set->n * sizeof(*v));
+	qsort(v, set->n, sizeof(*v), port_cmp);
+	*n = set->n;
+	return v;
+}
+
+/* Handlers */
+
+static json_t *
+h_status(void *arg, json_t *params, struct ctl_err *err)
+{
+	static const char *const allowed[] = { NULL };
+	struct sw *sw = arg;
+	const struct conf *conf = sw_conf(sw);
+
+	if (!params_check(params, allowed, err))
+		return NULL;
+	return json_pack("{s:s, s:I, s:i, s:b, s:i, s:I, s:I, s:I, s:s?, "
+	    "s:s}",
+	    "version", PACKAGE_VERSION,
+	    "uptime_s", (json_int_t)sw_uptime(sw),
+	    "queues", (int)conf->sw.queues,
+	    "offload", (int)conf->sw.offload,
+	    "ports", (int)sw_ports(sw)->n,
+	    "fdb_entries", (json_int_t)fdb_count(sw_fdb(sw)),
+	    "fdb_size", (json_int_t)conf->sw.fdb_size,
+	    "fdb_aging", (json_int_t)conf->sw.fdb_aging,
+	    "config", conf->path,
+	    "log_level", log_level_name(log_get_level()));
+}
+
+static json_t *
+h_port_list(void *arg, json_t *params, struct ctl_err *err)
+{
+	static const char *const allowed[] = { NULL };
+	struct sw *sw = arg;
+	struct port **v;
+	json_t *list;
+	unsigned n;
+
+	if (!params_check(params, allowed, err))
+		return NULL;
+	v = ports_sorted(sw, &n);
+	list = json_array();
+	for (unsigned i = 0; i < n; i++)
+		json_array_append_new(list, port_json(sw, v[i]));
+	free(v);
+	return json_pack("{s:o}", "ports", list);
+}
+
+static json_t *
+h_port_show(void *arg, json_t *params, struct ctl_err *err)
+{
+	static const char *const allowed[] = { "name", NULL };
+	struct sw *sw = arg;
+	struct port *p;
+	bool absent;
+
+	if (!params_check(params, allowed, err))
+		return NULL;
+	p = param_port(sw, params, "name", true, &absent, err);
+	return p ? port_json(sw, p) : NULL;
+}
+
+static json_t *
+h_port_add(void *arg, json_t *params, struct ctl_err *err)
+{
+	static const char *const allowed[] = { "name", "settings", NULL };
+	struct sw *sw = arg;
+	struct conf_port cp;
+	const char *name, *key;
+	json_t *settings, *v, *result = NULL;
+	char *e = NULL;
+	int r;
+
+	if (!params_check(params, allowed, err) ||
+	    param_str(params, "name", true, &name, err) < 0)
+		return NULL;
+	if (!conf_port_name_valid(name)) {
+		ctl_error(err, CTL_E_PARAMS, "bad port name \"%s\": use 1 to "
+		    "64 letters, digits, '_', '-' or '.'", name);
+		return NULL;
+	}
+	settings = json_object_get(params, "settings");
+	if (settings && !json_is_object(settings)) {
+		ctl_error(err, CTL_E_PARAMS, "\"settings\" must be an object "
+		    "of port keys, e.g. {\"vlan\": \"10\"}");
+		return NULL;
+	}
+	conf_port_init(&cp, name);
+	json_object_foreach(settings, key, v) {
+		char buf[32];
+		const char *value = buf;
+
+		if (json_is_string(v))
+			value = json_string_value(v);
+		else if (json_is_integer(v))
+			snprintf(buf, sizeof(buf), "%lld",
+			    (long long)json_integer_value(v));
+		else {
+			ctl_error(err, CTL_E_PARAMS, "setting \"%s\" must be "
+			    "a string or a number", key);
+			goto out;
+		}
+		if (conf_port_set(&cp, key, value, &e) < 0)
+			goto bad;
+	}
+	if (conf_port_check(&cp, &e) < 0)
+		goto bad;
+	r = sw_port_add(sw, &cp, &e);
+	if (r < 0) {
+		ctl_error(err, r == -EEXIST ? CTL_E_EXISTS : CTL_E_FAILED,
+		    "%s", e);
+		free(e);
+		goto out;
+	}
+	result = port_json(sw, sw_port_find(sw, name));
+	goto out;
+bad:
+	ctl_error(err, CTL_E_PARAMS, "port %s: %s", name, e);
+	free(e);
+out:
+	conf_port_destroy(&cp);
+	return result;
+}
+
+static json_t *
+h_port_del(void *arg, json_t *params, struct ctl_err *err)
+{
+	static const char *const allowed[] = { "name", NULL };
+	struct sw *sw = arg;
+	struct port *p;
+	bool absent;
+
+	if (!params_check(params, allowed, err))
+		return NULL;
+	p = param_port(sw, params, "name", true, &absent, err);
+	if (!p)
+		return NULL;
+	sw_port_del(sw, p->conf.name);
+	return json_object();
+}
+
+struct fdb_show_ctx {
+	struct sw *sw;
+	uint32_t port;		/* FDB_PORT_ANY: all */
+	uint16_t vid;		/* 0: all */
+	uint32_t now;
+	struct fdb_entry_info *v;
+	size_t n;
+};
+
+static void
+fdb_collect(const struct fdb_entry_info *e, void *arg)
+{
+	struct fdb_show_ctx *c = arg;
+
+	if ((c->port != FDB_PORT_ANY && e->port != c->port) ||
+	    (c->vid && e->vid != c->vid))
+		return;
+	c->v = xrealloc(c->v, (c->n + 1) * sizeof(*c->v));
+	c->v[c->n++] = *e;
+}
+
+static int
+fdb_entry_cmp(const void *a, const void *b)
+{
+	const struct fdb_entry_info *x = a, *y = b;
+
+	if (x->vid != y->vid)
+		return x->vid < y->vid ? -1 : 1;
+	return memcmp(x->mac, y->mac, ETH_ADDR_LEN);
+}
+
+static json_t *
+h_fdb_show(void *arg, json_t *params, struct ctl_err *err)
+{
+	static const char *const allowed[] = { "port", "vlan", NULL };
+	struct fdb_show_ctx c = { .sw = arg, .port = FDB_PORT_ANY };
+	struct port *p;
+	json_t *list;
+	bool absent;
+
+	if (!params_check(params, allowed, err))
+		return NULL;
+	p = param_port(c.sw, params, "port", false, &absent, err);
+	if (!p && !absent)
+		return NULL;
+	if (p)
+		c.port = p->id;
+	if (param_vlan(params, "vlan", &c.vid, err) < 0)
+		return NULL;
+	c.now = now_sec();
+	fdb_foreach(sw_fdb(c.sw), fdb_collect, &c);
+	qsort(c.v, c.n, sizeof(*c.v), fdb_entry_cmp);
+	list = json_array();
+	for (size_t i = 0; i < c.n; i++) {
+		const struct fdb_entry_info *e = &c.v[i];
+		const struct port *ep = port_table_get(sw_dp(c.sw)->ports,
+		    e->port);
+		char mac[MAC_STR_LEN];
+
+		json_array_append_new(list, json_pack("{s:s, s:i, s:s, s:I, "
+		    "s:b}", "mac", mac_format(e->mac, mac), "vlan", (int)e->vid,
+		    "port", ep ? ep->conf.name : "?",
+		    "age_s", e->is_static || e->last_seen > c.now ? (json_int_t)0 :
+		    (json_int_t)(c.now - e->last_seen),
+		    "static", (int)e->is_static));
+	}
+	free(c.v);
+	return json_pack("{s:o}", "entries", list);
+}
+
+static json_t *
+h_fdb_add(void *arg, json_t *params, struct ctl_err *err)
+{
+	static const char *const allowed[] = { "mac", "port", "vlan", NULL };
+	struct sw *sw = arg;
+	uint8_t mac[ETH_ADDR_LEN];
+	uint16_t vid = 0;
+	struct port *p;
+	bool absent;
+	int r;
+
+	if (!params_check(params, allowed, err) ||
+	    param_mac(params, mac, err) < 0)
+		return NULL;
+	p = param_port(sw, params, "port", true, &absent, err);
+	if (!p)
+		return NULL;
+	r = param_vlan(params, "vlan", &vid, err);
+	if (r < 0)
+		return NULL;
+	if (r == 0) {
+		vid = p->conf.trunk ? p->conf.native : p->conf.vlan;
+		if (!vid) {
+			ctl_error(err, CTL_E_PARAMS, "port %s is a trunk with "
+			    "no native VLAN: say which VLAN with vlan=N",
+			    p->conf.name);
+			return NULL;
+		}
+	}
+	if (!fwd_port_in_vlan(p, vid)) {
+		ctl_error(err, CTL_E_PARAMS, "port %s does not carry VLAN %u",
+		    p->conf.name, vid);
+		return NULL;
+	}
+	if (mac_is_multicast(mac)) {
+		ctl_error(err, CTL_E_PARAMS, "a multicast address cannot be a "
+		    "station's address");
+		return NULL;
+	}
+	if (fdb_add_static(sw_fdb(sw), vid, mac, p->id) < 0) {
+		ctl_error(err, CTL_E_FAILED, "the MAC table is full (fdb_size "
+		    "%u); flush it or raise fdb_size", sw_conf(sw)->sw.fdb_size);
+		return NULL;
+	}
+	return json_object();
+}
+
+struct fdb_match_ctx {
+	const uint8_t *mac;
+	uint16_t vids[4096];
+	size_t n;
+};
+
+static void
+fdb_match_mac(const struct fdb_entry_info *e, void *arg)
+{
+	struct fdb_match_ctx *c = arg;
+
+	if (memcmp(e->mac, c->mac, ETH_ADDR_LEN) == 0 && c->n < 4096)
+		c->vids[c->n++] = e->vid;
+}
+
+static json_t *
+h_fdb_del(void *arg, json_t *params, struct ctl_err *err)
+{
+	static const char *const allowed[] = { "mac", "vlan", NULL };
+	struct sw *sw = arg;
+	uint8_t mac[ETH_ADDR_LEN];
+	char buf[MAC_STR_LEN];
+	uint16_t vid = 0;
+	size_t removed = 0;
+	int r;
+
+	if (!params_check(params, allowed, err) ||
+	    param_mac(params, mac, err) < 0)
+		return NULL;
+	r = param_vlan(params, "vlan", &vid, err);
+	if (r < 0)
+		return NULL;
+	if (r > 0) {
+		removed = fdb_del(sw_fdb(sw), vid, mac) == 0;
+	} else {
+		struct fdb_match_ctx *c = xcalloc(1, sizeof(*c));
+
+		c->mac = mac;
+		fdb_foreach(sw_fdb(sw), fdb_match_mac, c);
+		for (size_t i = 0; i < c->n; i++)
+			removed += fdb_del(sw_fdb(sw), c->vids[i], mac) == 0;
+		free(c);
+	}
+	if (!removed) {
+		ctl_error(err, CTL_E_NOTFOUND, "%s is not in the MAC table%s",
+		    mac_format(mac, buf), r > 0 ? " in that VLAN" : "");
+		return NULL;
+	}
+	return json_pack("{s:I}", "removed", (json_int_t)removed);
+}
+
+static json_t *
+h_fdb_flush(void *arg, json_t *params, struct ctl_err *err)
+{
+	static const char *const allowed[] = { "port", NULL };
+	struct sw *sw = arg;
+	struct port *p;
+	bool absent;
+	size_t n;
+
+	if (!params_check(params, allowed, err))
+		return NULL;
+	p = param_port(sw, params, "port", false, &absent, err);
+	if (!p && !absent)
+		return NULL;
+	n = fdb_flush(sw_fdb(sw), p ? p->id : FDB_PORT_ANY, false);
+	return json_pack("{s:I}", "flushed", (json_int_t)n);
+}
+
+static json_t *
+h_stats(void *arg, json_t *params, struct ctl_err *err)
+{
+	static const char *const allowed[] = { "port", "queues", NULL };
+	struct sw *sw = arg;
+	struct sw_counters swc;
+	struct port **v, *only;
+	json_t *ports, *sw_obj, *queues = json_object_get(params, "queues");
+	bool absent, per_queue = false;
+	unsigned n;
+
+	if (!params_check(params, allowed, err))
+		return NULL;
+	if (queues && !json_is_boolean(queues)) {
+		ctl_error(err, CTL_E_PARAMS, "parameter \"queues\" must be "
+		    "true or false");
+		return NULL;
+	}
+	per_queue = json_is_true(queues);
+	only = param_port(sw, params, "port", false, &absent, err);
+	if (!only && !absent)
+		return NULL;
+
+	sw_counters(sw, &swc);
+	sw_obj = json_object();
+#define X(name, help) json_object_set_new(sw_obj, #name, json_integer((json_int_t)swc.name));
+	SW_COUNTERS(X)
+#undef X
+	json_object_set_new(sw_obj, "fdb_entries",
+	    json_integer((json_int_t)fdb_count(sw_fdb(sw))));
+
+	ports = json_array();
+	v = ports_sorted(sw, &n);
+	for (unsigned i = 0; i < n; i++) {
+		struct port_counters sum;
+		json_t *po;
+
+		if (only && v[i] != only)
+			continue;
+		port_counters_sum(v[i], &sum);
+		po = json_pack("{s:s, s:o}", "name", v[i]->conf.name,
+		    "counters", counters_json(&sum));
+		if (per_queue) {
+			json_t *ql = json_array();
+
+			for (unsigned q = 0; q < v[i]->nqueues; q++) {
+				struct port_counters c;
+
+#define X(name, help) c.name = ctr_read(&v[i]->ctr[q].name);
+				PORT_COUNTERS(X)
+#undef X
+				json_array_append_new(ql, json_pack("{s:i, "
+				    "s:o}", "queue", (int)q, "counters",
+				    counters_json(&c)));
+			}
+			json_object_set_new(po, "queues", ql);
+		}
+		json_array_append_new(ports, po);
+	}
+	free(v);
+	return json_pack("{s:o, s:o}", "switch", sw_obj, "ports", ports);
+}
+
+void
+sw_ctl_register(struct sw *sw, struct ctl *ctl)
+{
+	ctl_register(ctl, "status.get", "", "version, uptime and sizes",
+	    CTL_READONLY, h_status, sw);
+	ctl_register(ctl, "port.list", "", "every port with its counters",
+	    CTL_READONLY, h_port_list, sw);
+	ctl_register(ctl, "port.show", "name", "one port",
+	    CTL_READONLY, h_port_show, sw);
+	ctl_register(ctl, "port.add", "name, settings{key: value}",
+	    "add a port (keys of a [port] section)",
+	    CTL_MUTATING, h_port_add, sw);
+	ctl_register(ctl, "port.del", "name", "remove a port and its MACs",
+	    CTL_MUTATING, h_port_del, sw);
+	ctl_register(ctl, "fdb.show", "[port], [vlan]", "the MAC table",
+	    CTL_READONLY, h_fdb_show, sw);
+	ctl_register(ctl, "fdb.add", "mac, port, [vlan]",
+	    "add a static MAC entry", CTL_MUTATING, h_fdb_add, sw);
+	ctl_register(ctl, "fdb.del", "mac, [vlan]", "remove MAC entries",
+	    CTL_MUTATING, h_fdb_del, sw);
+	ctl_register(ctl, "fdb.flush", "[port]",
+	    "remove learned MAC entries", CTL_MUTATING, h_fdb_flush, sw);
+	ctl_register(ctl, "stats.get", "[port], [queues]",
+	    "port and switch counters", CTL_READONLY, h_stats, sw);
+}
