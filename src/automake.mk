@@ -25,3 +25,8 @@ sbin_PROGRAMS += src/tapswitchd
 src_tapswitchd_SOURCES = src/tapswitchd.c
 src_tapswitchd_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(JANSSON_CFLAGS)
 src_tapswitchd_LDADD = $(TSW_LIBS)
+
+bin_PROGRAMS += src/tapswitchctl
+src_tapswitchctl_SOURCES = src/tapswitchctl.c
+src_tapswitchctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+src_tapswitchctl_LDADD = src/libtapswitch.a $(JANSSON_LIBS)

@@ -1,2 +1,682 @@
-/* nl.c - not written yet */
+/*
+ * nl.c - link setup and link monitoring through rtnetlink (libnl-route-3).
+ *
+ * The only module that includes libnl: every NLE_* code is turned into
+ * -errno by nl_errno() before it leaves this file.
+ *
+ * Requests (MTU, namespace move, up, lookup, delete) use a short-lived
+ * blocking socket per call.  A socket for another namespace is created
+ * by entering that namespace with setns(2) just for the socket(2) call
+ * and returning at once: a netlink socket stays bound to the namespace it
+ * was created in, so no thread of the daemon ever lingers in a foreign
+ * namespace.  Entering a namespace needs CAP_SYS_ADMIN.
+ *
+ * The monitor (nl_mon_*) is a non-blocking socket subscribed to
+ * RTNLGRP_LINK.  It keeps a small table of the links of its namespace so
+ * that it can recover from a receive-buffer overrun: the kernel then drops
+ * events, so the monitor lists the links again and reports both what
+ * exists and what vanished unseen.  The same listing runs right after
+ * open, so the callback learns the state it would otherwise have to race
+ * for.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+
+#include <netlink/netlink.h>
+#include <netlink/msg.h>
+#include <netlink/attr.h>
+#include <netlink/socket.h>
+#include <netlink/route/link.h>
+
+#include "tapswitch/log.h"
+#include "tapswitch/nl.h"
+#include "tapswitch/util.h"
+
+#define NETNS_DIR "/run/netns/"
+#define SELF_NETNS "/proc/thread-self/ns/net"
+
+/*
+ * Monitor receive buffer.  A link change costs a few KiB of skb truesize,
+ * so the default 32 KiB overruns after a dozen events; 1 MiB absorbs a
+ * burst of hundreds (a host starting many containers).  With
+ * CAP_NET_ADMIN SO_RCVBUFFORCE passes net.core.rmem_max.
+ */
+#define MON_RCVBUF (1 << 20)
+/* Datagrams read per nl_mon_dispatch(); the fd stays readable if more
+ * are pending, so the event loop comes back without starving others. */
+#define MON_BATCH 64
+
+/* Why a step failed, for nl_link_setup's *why. */
+#define WHY_SOCKET "open netlink socket"
+#define WHY_OPEN_NS "open namespace"
+#define WHY_ENTER_NS "enter namespace"
+#define WHY_FIND "find link"
+#define WHY_MTU "set MTU"
+#define WHY_MOVE "move to namespace"
+#define WHY_UP "set up"
+
+int
+nl_errno(int nle)
+{
+	if (nle < 0)
+		nle = -nle;
+	switch (nle) {
+	case NLE_SUCCESS:
+		return 0;
+	case NLE_INTR:
+		return -EINTR;
+	case NLE_BAD_SOCK:
+		return -EBADF;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_INVAL:
+	case NLE_ATTRSIZE:
+	case NLE_IMMUTABLE:
+		return -EINVAL;
+	case NLE_RANGE:
+		return -ERANGE;
+	case NLE_MSGSIZE:
+		return -EMSGSIZE;
+	case NLE_OPNOTSUPP:
+	case NLE_MSGTYPE_NOSUPPORT:
+	case NLE_SRCRT_NOSUPPORT:
+		return -EOPNOTSUPP;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
+	case NLE_OBJ_NOTFOUND:
+	case NLE_NODEV:
+		/* libnl turns the kernel's ENOENT into OBJ_NOTFOUND; for
+		 * links both mean "no such device". */
+		return -ENODEV;
+	case NLE_NOADDR:
+		return -EADDRNOTAVAIL;
+	case NLE_BUSY:
+		return -EBUSY;
+	case NLE_PROTO_MISMATCH:
+		return -EPROTONOSUPPORT;
+	case NLE_NOACCESS:
+		return -EACCES;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_MSG_OVERFLOW:
+		return -ENOBUFS;
+	case NLE_MSG_TRUNC:
+	case NLE_MSG_TOOSHORT:
+	case NLE_PARSE_ERR:
+	case NLE_NOATTR:
+	case NLE_MISSING_ATTR:
+		return -EBADMSG;
+	case NLE_DUMP_INTR:
+		/* The listing changed while it was read: try again. */
+		return -EAGAIN;
+	default:
+		return -EIO;
+	}
+}
+
+/*
+ * Open /run/netns/NAME.  A name is one path component, as ip-netns(8)
+ * makes them; anything else could point outside /run/netns.
+ */
+static int
+netns_open(const char *netns, int *out)
+{
+	char path[sizeof(NETNS_DIR) + NAME_MAX];
+	int fd;
+
+	if (netns[0] == '\0' || strchr(netns, '/') ||
+	    strcmp(netns, ".") == 0 || strcmp(netns, "..") == 0 ||
+	    strlen(netns) > NAME_MAX)
+		return -EINVAL;
+	snprintf(path, sizeof(path), NETNS_DIR "%s", netns);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	*out = fd;
+	return 0;
+}
+
+/*
+ * Connect sk as a NETLINK_ROUTE socket of the namespace nsfd (-1: ours).
+ * On failure *why says which step failed.
+ */
+static int
+sock_connect(struct nl_sock *sk, int nsfd, const char **why)
+{
+	int self, err;
+
+	if (nsfd < 0) {
+		*why = WHY_SOCKET;
+		err = nl_connect(sk, NETLINK_ROUTE);
+		return err < 0 ? nl_errno(err) : 0;
+	}
+	*why = WHY_ENTER_NS;
+	if ((self = open(SELF_NETNS, O_RDONLY | O_CLOEXEC)) < 0)
+		return -errno;
+	if (setns(nsfd, CLONE_NEWNET) < 0) {
+		err = -errno;
+		close(self);
+		return err;
+	}
+	err = nl_connect(sk, NETLINK_ROUTE);
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* The main thread would now run in a container's namespace
+		 * and configure the wrong links: nothing sane is left. */
+		log_error("cannot return to the daemon's network namespace: "
+		    "%s", strerror(errno));
+		abort();
+	}
+	close(self);
+	if (err < 0) {
+		*why = WHY_SOCKET;
+		return nl_errno(err);
+	}
+	return 0;
+}
+
+/* A connected, blocking request socket in the namespace nsfd (-1: ours). */
+static int
+sock_open_fd(int nsfd, struct nl_sock **out, const char **why)
+{
+	struct nl_sock *sk;
+	int err;
+
+	*why = WHY_SOCKET;
+	if (!(sk = nl_socket_alloc()))
+		return -ENOMEM;
+	if ((err = sock_connect(sk, nsfd, why)) < 0) {
+		nl_socket_free(sk);
+		return err;
+	}
+	*out = sk;
+	return 0;
+}
+
+/* The same, in the namespace named netns (NULL: ours). */
+static int
+sock_open(const char *netns, struct nl_sock **out, const char **why)
+{
+	int nsfd = -1, err;
+
+	if (netns && (err = netns_open(netns, &nsfd)) < 0) {
+		*why = WHY_OPEN_NS;
+		return err;
+	}
+	err = sock_open_fd(nsfd, out, why);
+	if (nsfd >= 0)
+		close(nsfd);
+	return err;
+}
+
+static void
+sock_close(struct nl_sock *sk)
+{
+	if (sk) {
+		nl_close(sk);
+		nl_socket_free(sk);
+	}
+}
+
+/* Apply changes to the link orig; 0 or -errno. */
+static int
+link_change(struct nl_sock *sk, struct rtnl_link *orig,
+    struct rtnl_link *changes)
+{
+	int err = rtnl_link_change(sk, orig, changes, 0);
+
+	return err < 0 ? nl_errno(err) : 0;
+}
+
+static int
+link_find(struct nl_sock *sk, const char *ifname, struct rtnl_link **out)
+{
+	int err = rtnl_link_get_kernel(sk, 0, ifname, out);
+
+	return err < 0 ? nl_errno(err) : 0;
+}
+
+/* Set IFF_UP on the link called ifname of sk's namespace. */
+static int
+link_set_up(struct nl_sock *sk, const char *ifname, const char **why)
+{
+	struct rtnl_link *link = NULL, *change;
+	int err;
+
+	*why = WHY_FIND;
+	if ((err = link_find(sk, ifname, &link)) < 0)
+		return err;
+	*why = WHY_UP;
+	if (!(change = rtnl_link_alloc())) {
+		rtnl_link_put(link);
+		return -ENOMEM;
+	}
+	rtnl_link_set_flags(change, IFF_UP);
+	err = link_change(sk, link, change);
+	rtnl_link_put(change);
+	rtnl_link_put(link);
+	return err;
+}
+
+int
+nl_link_setup(const char *ifname, unsigned mtu, const char *netns,
+    const char **why)
+{
+	struct rtnl_link *link = NULL, *change = NULL;
+	struct nl_sock *sk = NULL, *nsk = NULL;
+	int nsfd = -1, err;
+
+	if ((err = sock_open(NULL, &sk, why)) < 0)
+		return err;
+	*why = WHY_FIND;
+	if ((err = link_find(sk, ifname, &link)) < 0)
+		goto out;
+
+	*why = WHY_MTU;
+	err = -ENOMEM;
+	if (!(change = rtnl_link_alloc()))
+		goto out;
+	rtnl_link_set_mtu(change, mtu);
+	if ((err = link_change(sk, link, change)) < 0)
+		goto out;
+	rtnl_link_put(change);
+	change = NULL;
+
+	if (!netns) {
+		err = link_set_up(sk, ifname, why);
+		goto out;
+	}
+
+	*why = WHY_OPEN_NS;
+	if ((err = netns_open(netns, &nsfd)) < 0)
+		goto out;
+	*why = WHY_MOVE;
+	err = -ENOMEM;
+	if (!(change = rtnl_link_alloc()))
+		goto out;
+	rtnl_link_set_ns_fd(change, nsfd);
+	if ((err = link_change(sk, link, change)) < 0)
+		goto out;
+
+	/* The link may get a new ifindex there; only its name is ours. */
+	if ((err = sock_open_fd(nsfd, &nsk, why)) < 0)
+		goto out;
+	err = link_set_up(nsk, ifname, why);
+
+out:
+	if (change)
+		rtnl_link_put(change);
+	if (link)
+		rtnl_link_put(link);
+	if (nsfd >= 0)
+		close(nsfd);
+	sock_close(nsk);
+	sock_close(sk);
+	return err;
+}
+
+int
+nl_link_get(const char *netns, const char *ifname, int *ifindex, bool *up)
+{
+	struct rtnl_link *link;
+	struct nl_sock *sk;
+	const char *why;
+	int err;
+
+	if ((err = sock_open(netns, &sk, &why)) < 0)
+		return err;
+	if ((err = link_find(sk, ifname, &link)) == 0) {
+		if (ifindex)
+			*ifindex = rtnl_link_get_ifindex(link);
+		if (up)
+			*up = (rtnl_link_get_flags(link) & IFF_UP) != 0;
+		rtnl_link_put(link);
+	}
+	sock_close(sk);
+	return err;
+}
+
+int
+nl_link_delete(const char *netns, int ifindex)
+{
+	struct rtnl_link *link;
+	struct nl_sock *sk;
+	const char *why;
+	int err;
+
+	if (ifindex <= 0)
+		return -ENODEV;
+	if ((err = sock_open(netns, &sk, &why)) < 0)
+		return err;
+	if (!(link = rtnl_link_alloc())) {
+		sock_close(sk);
+		return -ENOMEM;
+	}
+	rtnl_link_set_ifindex(link, ifindex);
+	err = rtnl_link_delete(sk, link);
+	rtnl_link_put(link);
+	sock_close(sk);
+	return err < 0 ? nl_errno(err) : 0;
+}
+
+/*
+ * The monitor.
+ */
+
+struct mon_link {
+	int ifindex;
+	bool stale;			/* not seen since the listing began */
+	char name[IFNAMSIZ];
+};
+
+struct nl_mon {
+	struct nl_sock *sk;
+	char *netns;			/* NULL: the daemon's namespace */
+	nl_link_cb cb;
+	void *arg;
+	struct mon_link *links;		/* the namespace's links, unordered */
+	size_t n_links, cap_links;
+	uint32_t dump_seq;		/* listing in flight; 0: none */
+	bool dump_intr;			/* it changed while being read */
+	bool resync;			/* list again once the socket is empty */
+};
+
+static struct mon_link *
+mon_find(struct nl_mon *m, int ifindex)
+{
+	for (size_t i = 0; i < m->n_links; i++)
+		if (m->links[i].ifindex == ifindex)
+			return &m->links[i];
+	return NULL;
+}
+
+static void
+mon_forget(struct nl_mon *m, struct mon_link *l)
+{
+	*l = m->links[--m->n_links];
+}
+
+static void
+mon_report(struct nl_mon *m, int ifindex, const char *name, bool exists,
+    bool up)
+{
+	m->cb(m->arg, m->netns, ifindex, name, exists, up);
+}
+
+/*
+ * Ask for every link of the namespace.  The answers come back through
+ * nl_mon_dispatch() like events, interleaved with the events in the order
+ * the kernel produced them (it builds each part of a listing only when we
+ * read the previous one), so handling everything in arrival order leaves
+ * the table right; what is still stale when the listing ends has
+ * vanished.
+ *
+ * Only ever called with the socket drained (or new): an event queued
+ * before the request but read after it would make a link that has since
+ * vanished look fresh, and the sweep would miss it.
+ */
+static int
+mon_dump(struct nl_mon *m)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct nl_msg *msg;
+	int err;
+
+	if (!(msg = nlmsg_alloc_simple(RTM_GETLINK, NLM_F_DUMP)))
+		return -ENOMEM;
+	if ((err = nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO)) < 0)
+		goto out;
+	if ((err = nl_send_auto(m->sk, msg)) < 0)
+		goto out;
+	m->dump_seq = nlmsg_hdr(msg)->nlmsg_seq;
+	m->dump_intr = false;
+	for (size_t i = 0; i < m->n_links; i++)
+		m->links[i].stale = true;
+	err = 0;
+out:
+	nlmsg_free(msg);
+	return err < 0 ? nl_errno(err) : 0;
+}
+
+static void
+mon_dump_start(struct nl_mon *m)
+{
+	int err;
+
+	if ((err = mon_dump(m)) < 0)
+		log_warn("netlink: cannot list the links of %s: %s",
+		    m->netns ? m->netns : "the daemon's namespace",
+		    strerror(-err));
+}
+
+static bool
+mon_is_dump(const struct nl_mon *m, const struct nlmsghdr *nlh)
+{
+	return m->dump_seq && nlh->nlmsg_seq == m->dump_seq &&
+	    nlh->nlmsg_pid == nl_socket_get_local_port(m->sk);
+}
+
+static int
+mon_valid(struct nl_msg *msg, void *arg)
+{
+	struct nl_mon *m = arg;
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlattr *tb[IFLA_MAX + 1];
+	struct ifinfomsg *ifi;
+	struct mon_link *l;
+	char name[IFNAMSIZ];
+	bool up;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK)
+		return NL_OK;
+	if (!nlmsg_valid_hdr(nlh, sizeof(*ifi)))
+		return NL_OK;
+	ifi = nlmsg_data(nlh);
+	/* AF_BRIDGE messages describe bridge-port state, and their
+	 * RTM_DELLINK only means "left the bridge". */
+	if (ifi->ifi_family != AF_UNSPEC)
+		return NL_OK;
+	if (nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0 ||
+	    !tb[IFLA_IFNAME])
+		return NL_OK;
+	nla_strlcpy(name, tb[IFLA_IFNAME], sizeof(name));
+	up = (ifi->ifi_flags & IFF_UP) != 0;
+	l = mon_find(m, ifi->ifi_index);
+
+	/* A link moved to another namespace is an RTM_DELLINK here. */
+	if (nlh->nlmsg_type == RTM_DELLINK) {
+		if (l)
+			mon_forget(m, l);
+		mon_report(m, ifi->ifi_index, name, false, up);
+		return NL_OK;
+	}
+	if (!l) {
+		if (m->n_links == m->cap_links) {
+			m->cap_links = m->cap_links ? 2 * m->cap_links : 16;
+			m->links = xrealloc(m->links,
+			    m->cap_links * sizeof(*m->links));
+		}
+		l = &m->links[m->n_links++];
+		l->ifindex = ifi->ifi_index;
+	}
+	memcpy(l->name, name, sizeof(l->name));
+	l->stale = false;
+	mon_report(m, ifi->ifi_index, name, true, up);
+	return NL_OK;
+}
+
+static int
+mon_dump_intr(struct nl_msg *msg, void *arg)
+{
+	struct nl_mon *m = arg;
+
+	if (mon_is_dump(m, nlmsg_hdr(msg)))
+		m->dump_intr = true;
+	return NL_OK;
+}
+
+static int
+mon_finish(struct nl_msg *msg, void *arg)
+{
+	struct nl_mon *m = arg;
+	struct mon_link gone;
+	size_t i;
+
+	if (!mon_is_dump(m, nlmsg_hdr(msg)))
+		return NL_OK;
+	m->dump_seq = 0;
+	if (m->dump_intr) {
+		/* The listing may have skipped links: nothing is known to
+		 * be gone.  List again. */
+		m->resync = true;
+		return NL_OK;
+	}
+	for (i = 0; i < m->n_links;) {
+		if (!m->links[i].stale) {
+			i++;
+			continue;
+		}
+		gone = m->links[i];
+		mon_forget(m, &m->links[i]);
+		mon_report(m, gone.ifindex, gone.name, false, false);
+	}
+	return NL_OK;
+}
+
+static int
+mon_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct nl_mon *m = arg;
+
+	if (m->dump_seq && e->msg.nlmsg_seq == m->dump_seq) {
+		log_warn("netlink: cannot list the links of %s: %s",
+		    m->netns ? m->netns : "the daemon's namespace",
+		    strerror(-e->error));
+		m->dump_seq = 0;
+		for (size_t i = 0; i < m->n_links; i++)
+			m->links[i].stale = false;
+	}
+	return NL_SKIP;
+}
+
+int
+nl_mon_open(const char *netns, nl_link_cb cb, void *arg,
+    struct nl_mon **out)
+{
+	struct nl_mon *m;
+	const char *why;
+	int fd, size = MON_RCVBUF, err;
+
+	m = xcalloc(1, sizeof(*m));
+	m->cb = cb;
+	m->arg = arg;
+	m->netns = netns ? xstrdup(netns) : NULL;
+	if ((err = sock_open(netns, &m->sk, &why)) < 0)
+		goto fail;
+
+	/* Events carry whatever sequence number caused them. */
+	nl_socket_disable_seq_check(m->sk);
+	nl_socket_disable_auto_ack(m->sk);
+	nl_socket_modify_cb(m->sk, NL_CB_VALID, NL_CB_CUSTOM, mon_valid, m);
+	nl_socket_modify_cb(m->sk, NL_CB_FINISH, NL_CB_CUSTOM, mon_finish, m);
+	nl_socket_modify_cb(m->sk, NL_CB_DUMP_INTR, NL_CB_CUSTOM,
+	    mon_dump_intr, m);
+	nl_socket_modify_err_cb(m->sk, NL_CB_CUSTOM, mon_error, m);
+
+	fd = nl_socket_get_fd(m->sk);
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof(size)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if ((err = nl_socket_set_nonblocking(m->sk)) < 0 ||
+	    (err = nl_socket_add_membership(m->sk, RTNLGRP_LINK)) < 0) {
+		err = nl_errno(err);
+		goto fail;
+	}
+	/* Subscribed first, so nothing falls between listing and events. */
+	if ((err = mon_dump(m)) < 0)
+		goto fail;
+	*out = m;
+	return 0;
+
+fail:
+	nl_mon_close(m);
+	return err;
+}
+
+int
+nl_mon_fd(const struct nl_mon *m)
+{
+	return nl_socket_get_fd(m->sk);
+}
+
+const char *
+nl_mon_netns(const struct nl_mon *m)
+{
+	return m->netns;
+}
+
+void
+nl_mon_dispatch(struct nl_mon *m)
+{
+	int i, err;
+
+	for (i = 0; i < MON_BATCH; i++) {
+		err = nl_recvmsgs_default(m->sk);
+		if (err >= 0)
+			continue;
+		if (err == -NLE_AGAIN) {
+			/* Drained: what was queued before is handled, so
+			 * a listing now is newer than every event read. The
+			 * kernel runs one dump per socket at a time, so a
+			 * listing in flight defers the next to its end. */
+			if (m->resync && !m->dump_seq) {
+				m->resync = false;
+				mon_dump_start(m);
+			}
+			return;
+		}
+		if (err == -NLE_NOMEM) {
+			/* libnl's name for ENOBUFS: the kernel dropped
+			 * events for lack of room in our buffer (or we ran
+			 * out of memory parsing; the remedy is the same). */
+			log_warn("netlink: link events of %s lost (receive "
+			    "buffer overrun); listing links again",
+			    m->netns ? m->netns : "the daemon's namespace");
+			m->resync = true;
+			continue;
+		}
+		log_warn("netlink: reading link events of %s: %s",
+		    m->netns ? m->netns : "the daemon's namespace",
+		    strerror(-nl_errno(err)));
+		return;
+	}
+}
+
+void
+nl_mon_close(struct nl_mon *m)
+{
+	if (!m)
+		return;
+	sock_close(m->sk);
+	free(m->links);
+	free(m->netns);
+	free(m);
+}

@@ -105,6 +105,13 @@ sw_mon_ensure(struct sw *sw, const char *netns, char **err)
 			return 0;
 	m = xcalloc(1, sizeof(*m));
 	r = nl_mon_open(netns, sw_link_changed, sw, &m->mon);
+	if (r == -ENOENT && netns) {
+		*err = xasprintf("network namespace \"%s\" does not exist "
+		    "(no /run/netns/%s): create it with \"ip netns add %s\"",
+		    netns, netns, netns);
+		free(m);
+		return r;
+	}
 	if (r < 0) {
 		*err = xasprintf("cannot monitor links in %s%s: %s",
 		    netns ? "namespace " : "the daemon's namespace",

@@ -51,3 +51,38 @@ EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS) \
 check-unit:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS)'
 .PHONY: check-unit
+
+# libFuzzer targets, one per parser of outside input: the config file,
+# control requests, frames from the wire.  "make fuzz-run" runs each for
+# FUZZ_SECONDS on a scratch copy of its seed corpus.
+FUZZ_SECONDS = 30
+EXTRA_DIST += tests/fuzz/corpus
+if ENABLE_FUZZING
+FUZZERS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_ctl tests/fuzz/fuzz_frame
+noinst_PROGRAMS += $(FUZZERS)
+tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c
+tests_fuzz_fuzz_conf_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_conf_LDADD = $(TSW_LIBS)
+tests_fuzz_fuzz_ctl_SOURCES = tests/fuzz/fuzz_ctl.c
+tests_fuzz_fuzz_ctl_CFLAGS = $(AM_CFLAGS) $(JANSSON_CFLAGS)
+tests_fuzz_fuzz_ctl_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_ctl_LDADD = $(TSW_LIBS)
+tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c
+tests_fuzz_fuzz_frame_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_frame_LDADD = $(TSW_LIBS)
+
+fuzz-run: $(FUZZERS)
+	@set -e; for f in conf ctl frame; do \
+		rm -rf fuzz-corpus/$$f; mkdir -p fuzz-corpus/$$f; \
+		echo "fuzz_$$f: $(FUZZ_SECONDS) s"; \
+		tests/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \
+		    -max_len=70000 -print_final_stats=1 \
+		    fuzz-corpus/$$f $(srcdir)/tests/fuzz/corpus/$$f \
+		    2>fuzz-$$f.log || { tail -50 fuzz-$$f.log; exit 1; }; \
+		grep -E "stat::number_of_executed_units" fuzz-$$f.log; \
+	done
+CLEANFILES += fuzz-*.log
+clean-local:
+	rm -rf fuzz-corpus
+endif
+.PHONY: fuzz-run

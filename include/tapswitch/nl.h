@@ -40,6 +40,13 @@ int nl_link_delete(const char *netns, int ifindex);
  * Link monitor of one namespace.  The callback runs from nl_mon_dispatch()
  * for each RTM_NEWLINK/RTM_DELLINK: exists is false when the link left the
  * namespace (deleted or moved away); up is IFF_UP.
+ *
+ * Right after nl_mon_open, and again after the socket overran (events
+ * lost), the monitor lists the namespace's links: the callback then also
+ * reports every existing link (exists true) and every link that vanished
+ * while events were lost (exists false).  The callback must not close the
+ * monitor.  An open monitor holds its namespace: "ip netns del" then only
+ * removes the name, and the links in it live on until nl_mon_close.
  */
 typedef void (*nl_link_cb)(void *arg, const char *netns, int ifindex,
     const char *ifname, bool exists, bool up);
