@@ -1,4 +1,4 @@
-dist_man_MANS += man/tapswitchd.8 man/tapswitch.conf.5
+dist_man_MANS += man/tapswitchd.8 man/tapswitch.conf.5 man/tapswitchctl.8
 
 # mdoc lint: every page must be clean.
 check-local: check-man
@@ -8,3 +8,7 @@ check-man:
 		echo "PASS: mandoc -Tlint $(dist_man_MANS)"; \
 	else echo "mandoc not installed: man pages not checked"; fi
 .PHONY: check-man
+
+# bash completion for tapswitchctl
+bashcompletiondir = $(datadir)/bash-completion/completions
+dist_bashcompletion_DATA = completion/tapswitchctl
