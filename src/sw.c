@@ -75,6 +75,11 @@ sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
 			}
 			continue;
 		}
+		/* Events queue up while ports are being set up, so an event
+		 * may describe a state that is already gone (a new TAP is
+		 * "down" before we bring it up): go by the state now. */
+		if (p->backend->link_state(p, &up) < 0)
+			continue;
 		p->ifindex = ifindex;
 		port_set_up(p, up);
 		if (was_up != up)
@@ -234,8 +239,9 @@ sw_port_del(struct sw *sw, const char *name)
 
 	if (!p)
 		return -ENOENT;
+	/* name may be the port's own, which goes with it. */
+	log_info("port %s: removing", p->conf.name);
 	sw_port_remove(sw, p);
-	log_info("port %s: removed", name);
 	return 0;
 }
 
