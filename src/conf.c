@@ -1,2 +1,1237 @@
-/* conf.c - not written yet */
+/*
+ * conf.c - parse and validate tapswitch.conf(5).
+ *
+ * libinih splits "key = value" lines; everything its default build cannot
+ * do is done by the line reader we hand it (feed_line below): counting
+ * lines for messages, '#' comments, section headers (inih reports none,
+ * and truncates long section names), lines longer than inih's buffer, and
+ * keeping inih's multi-line continuation from ever applying.  The reader
+ * gives inih one line per physical line, already normalised, so inih sees
+ * nothing it could interpret differently from us.
+ *
+ * Values go through one table of setters per section.  conf_port_set() is
+ * the same setter table, used by the control socket for "port add", so a
+ * key means the same thing in the file and at run time.  Every problem
+ * is collected with its line; the caller gets all of them or a complete
+ * configuration.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "tapswitch/conf.h"
+#include "tapswitch/fdb.h"
+
+#define CONF_FILE_MAX (16u << 20)	/* bigger is not a config file */
+#define CONF_ERRORS_MAX 20		/* then stop reading */
+#define CONF_PORTS_MAX FDB_PORT_MAX
+#define CONF_NAME_MAX 64		/* port and netns names */
+#define CONF_GROUP_MAX 32
+#define CONF_AGING_MAX 1000000
+#define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+#define SHOWN_MAX 64			/* bytes of user text in a message */
+
+/*
+ * Keys.  A setter parses value into its object, or returns -EINVAL with
+ * a static explanation of what is expected in *why.
+ */
+struct key {
+	const char *name;
+	int (*set)(void *obj, const char *value, const char **why);
+};
+
+/* ---- Value syntax ---- */
+
+static bool
+is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static bool
+is_name_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+}
+
+/* 1..max bytes of [A-Za-z0-9_.-]. */
+static bool
+name_valid(const char *s, size_t max)
+{
+	size_t n;
+
+	for (n = 0; s[n] != '\0'; n++)
+		if (n >= max || !is_name_char(s[n]))
+			return false;
+	return n > 0;
+}
+
+bool
+conf_port_name_valid(const char *name)
+{
+	return name_valid(name, CONF_NAME_MAX);
+}
+
+static bool
+is_dot_or_dotdot(const char *s)
+{
+	return strcmp(s, ".") == 0 || strcmp(s, "..") == 0;
+}
+
+/* What the kernel accepts as an interface name (dev_valid_name()), minus
+ * control characters, which have no place in logs. */
+static bool
+ifname_valid(const char *s)
+{
+	size_t n;
+
+	if (is_dot_or_dotdot(s))
+		return false;
+	for (n = 0; s[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)s[n];
+
+		if (n >= CONF_IFNAME_MAX || c == '/' || c == ':' || c == ' ' ||
+		    c < 0x20 || c == 0x7f)
+			return false;
+	}
+	return n > 0;
+}
+
+static int
+parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (strcasecmp(s, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+		if (strcasecmp(s, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int
+parse_vlan(const char *s, uint16_t *out, const char **why)
+{
+	unsigned long v;
+
+	if (parse_uint(s, VLAN_MIN, VLAN_MAX, &v) < 0) {
+		*why = "VLAN must be 1..4094";
+		return -EINVAL;
+	}
+	*out = (uint16_t)v;
+	return 0;
+}
+
+static void
+set_string(char **field, const char *value)
+{
+	free(*field);
+	*field = xstrdup(value);
+}
+
+/* ---- [port NAME] keys ---- */
+
+static int
+port_ifname(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+
+	if (!ifname_valid(value)) {
+		*why = "interface names are 1..15 characters without '/', "
+		    "':', spaces or control characters, and not \".\" or "
+		    "\"..\"";
+		return -EINVAL;
+	}
+	set_string(&p->ifname, value);
+	p->has_ifname = true;
+	return 0;
+}
+
+static int
+port_mtu(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+	unsigned long v;
+
+	if (parse_uint(value, CONF_MTU_MIN, CONF_MTU_MAX, &v) < 0) {
+		*why = "expected an integer 68..65535";
+		return -EINVAL;
+	}
+	p->mtu = (unsigned)v;
+	return 0;
+}
+
+static int
+port_vlan(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+
+	if (parse_vlan(value, &p->vlan, why) < 0)
+		return -EINVAL;
+	p->has_vlan = true;
+	return 0;
+}
+
+static int
+port_trunk(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+	struct vlan_set s;
+
+	if (vlan_set_parse(value, &s, why) < 0)
+		return -EINVAL;
+	p->trunk_vlans = s;
+	p->trunk = true;
+	p->has_trunk = true;
+	/* A trunk has no access VLAN; if vlan = is given too, the
+	 * cross-key check reports it. */
+	if (!p->has_vlan)
+		p->vlan = 0;
+	return 0;
+}
+
+static int
+port_native(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+
+	if (parse_vlan(value, &p->native, why) < 0)
+		return -EINVAL;
+	p->has_native = true;
+	return 0;
+}
+
+static int
+port_mac_limit(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+	unsigned long v;
+
+	if (parse_uint(value, 0, CONF_FDB_SIZE_MAX, &v) < 0) {
+		*why = "expected an integer 0..16777216 (0 = no limit)";
+		return -EINVAL;
+	}
+	p->mac_limit = (uint32_t)v;
+	return 0;
+}
+
+static int
+port_netns(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+
+	if (!name_valid(value, CONF_NAME_MAX) || is_dot_or_dotdot(value)) {
+		*why = "namespace names are 1..64 characters of A-Z a-z 0-9 "
+		    "_ . -, and not \".\" or \"..\"";
+		return -EINVAL;
+	}
+	set_string(&p->netns, value);
+	return 0;
+}
+
+static const struct key port_keys[] = {
+	{ "ifname", port_ifname },
+	{ "mtu", port_mtu },
+	{ "vlan", port_vlan },
+	{ "trunk", port_trunk },
+	{ "native", port_native },
+	{ "mac_limit", port_mac_limit },
+	{ "netns", port_netns },
+};
+
+/* ---- [switch] keys ---- */
+
+static int
+sw_queues(void *obj, const char *value, const char **why)
+{
+	struct conf_switch *sw = obj;
+	unsigned long v;
+
+	if (parse_uint(value, 1, CONF_QUEUES_MAX, &v) < 0) {
+		*why = "expected an integer 1..16";
+		return -EINVAL;
+	}
+	sw->queues = (unsigned)v;
+	return 0;
+}
+
+static int
+sw_offload(void *obj, const char *value, const char **why)
+{
+	struct conf_switch *sw = obj;
+
+	if (parse_bool(value, &sw->offload) < 0) {
+		*why = "expected yes or no (or true/false, on/off, 1/0)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+sw_fdb_size(void *obj, const char *value, const char **why)
+{
+	struct conf_switch *sw = obj;
+	unsigned long v;
+
+	if (parse_uint(value, 1, CONF_FDB_SIZE_MAX, &v) < 0) {
+		*why = "expected an integer 1..16777216";
+		return -EINVAL;
+	}
+	sw->fdb_size = (uint32_t)v;
+	return 0;
+}
+
+static int
+sw_fdb_aging(void *obj, const char *value, const char **why)
+{
+	struct conf_switch *sw = obj;
+	unsigned long v;
+
+	if (parse_uint(value, 0, CONF_AGING_MAX, &v) < 0) {
+		*why = "expected seconds 0..1000000 (0 = never age)";
+		return -EINVAL;
+	}
+	sw->fdb_aging = (uint32_t)v;
+	return 0;
+}
+
+static int
+sw_control_socket(void *obj, const char *value, const char **why)
+{
+	struct conf_switch *sw = obj;
+
+	if (value[0] != '/' || strlen(value) > SOCKET_PATH_MAX) {
+		*why = "expected an absolute path of at most 107 characters";
+		return -EINVAL;
+	}
+	set_string(&sw->control_socket, value);
+	return 0;
+}
+
+static int
+sw_control_group(void *obj, const char *value, const char **why)
+{
+	struct conf_switch *sw = obj;
+
+	if (!name_valid(value, CONF_GROUP_MAX) || value[0] == '-') {
+		*why = "group names are 1..32 characters of A-Z a-z 0-9 _ . -, "
+		    "not starting with -";
+		return -EINVAL;
+	}
+	set_string(&sw->control_group, value);
+	return 0;
+}
+
+static const struct key switch_keys[] = {
+	{ "queues", sw_queues },
+	{ "offload", sw_offload },
+	{ "fdb_size", sw_fdb_size },
+	{ "fdb_aging", sw_fdb_aging },
+	{ "control_socket", sw_control_socket },
+	{ "control_group", sw_control_group },
+};
+
+#define N_PORT_KEYS ARRAY_SIZE(port_keys)
+#define N_SWITCH_KEYS ARRAY_SIZE(switch_keys)
+
+/* ---- Messages ---- */
+
+/*
+ * User text for a message: at most SHOWN_MAX bytes, with '"', '\' and
+ * anything unprintable escaped, so a hostile file cannot put escape
+ * sequences or megabytes into a terminal or a log.  Caller frees.
+ */
+static char *
+shown(const char *s)
+{
+	size_t i, n = strlen(s), len = n < SHOWN_MAX ? n : SHOWN_MAX;
+	char *out = xmalloc(len * 4 + 4), *o = out;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\') {
+			*o++ = '\\';
+			*o++ = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			o += sprintf(o, "\\x%02x", c);
+		} else {
+			*o++ = (char)c;
+		}
+	}
+	if (len < n)
+		o += sprintf(o, "...");
+	*o = '\0';
+	return out;
+}
+
+static char
+lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/*
+ * Edit distance between a and b, ignoring case, counting a swap of two
+ * neighbours as one edit (optimal string alignment).  Both are at most
+ * 32 bytes; the caller skips longer ones.
+ */
+static unsigned
+edit_distance(const char *a, const char *b)
+{
+	unsigned d[34][34];
+	size_t la = strlen(a), lb = strlen(b), i, j;
+
+	for (i = 0; i <= la; i++)
+		d[i][0] = (unsigned)i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = (unsigned)j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			unsigned cost = lower(a[i - 1]) != lower(b[j - 1]);
+			unsigned v = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 &&
+			    lower(a[i - 1]) == lower(b[j - 2]) &&
+			    lower(a[i - 2]) == lower(b[j - 1]) &&
+			    d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The known key closest to key, if it is at most 2 edits away. */
+static const char *
+suggest(const struct key *keys, size_t n, const char *key)
+{
+	const char *best = NULL;
+	unsigned best_d = 3;
+	size_t len = strlen(key);
+
+	if (len > 32)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		size_t kl = strlen(keys[i].name);
+		unsigned d;
+
+		if (kl > len + 2 || len > kl + 2)
+			continue;
+		if ((d = edit_distance(key, keys[i].name)) < best_d) {
+			best_d = d;
+			best = keys[i].name;
+		}
+	}
+	return best;
+}
+
+static int
+key_find(const struct key *keys, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i].name, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * "unknown key "k"<where> (did you mean "x"?)".  where is "" or
+ * " in [section]"; other, when given, is the table of the other section,
+ * to point at a key that is merely in the wrong place.
+ */
+static char *
+unknown_key_msg(const struct key *keys, size_t n, const char *key,
+    const char *where, const struct key *other, size_t n_other,
+    const char *other_section)
+{
+	const char *hint;
+	char *k = shown(key), *msg;
+
+	if (other && key_find(other, n_other, key) >= 0)
+		msg = xasprintf("unknown key \"%s\"%s (%s is a key of %s)", k,
+		    where, key, other_section);
+	else if ((hint = suggest(keys, n, key)) != NULL)
+		msg = xasprintf("unknown key \"%s\"%s (did you mean \"%s\"?)",
+		    k, where, hint);
+	else
+		msg = xasprintf("unknown key \"%s\"%s", k, where);
+	free(k);
+	return msg;
+}
+
+static char *
+bad_value_msg(const char *key, const char *value, const char *where,
+    const char *why)
+{
+	char *v = shown(value), *msg;
+
+	msg = xasprintf("bad value \"%s\" for %s%s: %s", v, key, where, why);
+	free(v);
+	return msg;
+}
+
+/* ---- Ports ---- */
+
+void
+conf_port_init(struct conf_port *p, const char *name)
+{
+	memset(p, 0, sizeof(*p));
+	p->name = xstrdup(name);
+	p->ifname = xstrdup(name);
+	p->mtu = CONF_MTU_DEFAULT;
+	p->vlan = 1;
+}
+
+void
+conf_port_destroy(struct conf_port *p)
+{
+	free(p->name);
+	free(p->ifname);
+	free(p->netns);
+	p->name = p->ifname = p->netns = NULL;
+}
+
+void
+conf_port_copy(struct conf_port *dst, const struct conf_port *src)
+{
+	*dst = *src;
+	dst->name = src->name ? xstrdup(src->name) : NULL;
+	dst->ifname = src->ifname ? xstrdup(src->ifname) : NULL;
+	dst->netns = src->netns ? xstrdup(src->netns) : NULL;
+}
+
+int
+conf_port_set(struct conf_port *p, const char *key, const char *value,
+    char **err)
+{
+	const char *why = NULL;
+	int i;
+
+	if ((i = key_find(port_keys, N_PORT_KEYS, key)) < 0) {
+		*err = unknown_key_msg(port_keys, N_PORT_KEYS, key, "",
+		    NULL, 0, NULL);
+		return -EINVAL;
+	}
+	if (!value) {
+		*err = xasprintf("%s needs a value: %s=VALUE", key, key);
+		return -EINVAL;
+	}
+	if (port_keys[i].set(p, value, &why) < 0) {
+		*err = bad_value_msg(key, value, "", why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Every cross-key problem of p, at most 3; returns how many. */
+static size_t
+port_problems(const struct conf_port *p, char *msgs[3])
+{
+	size_t n = 0;
+
+	if (p->has_vlan && p->has_trunk)
+		msgs[n++] = xasprintf("[port %s] sets both vlan and trunk; an "
+		    "access port has vlan =, a trunk has trunk =", p->name);
+	if (p->has_native && !p->has_trunk)
+		msgs[n++] = xasprintf("[port %s] sets native without trunk",
+		    p->name);
+	if (!p->ifname || !ifname_valid(p->ifname)) {
+		/* Only a caller that fills the struct by hand gets here
+		 * with has_ifname: port_ifname() checks what it stores. */
+		if (p->has_ifname)
+			msgs[n++] = xasprintf("[port %s] has an ifname that "
+			    "is not a valid interface name; set ifname = "
+			    "again", p->name);
+		else
+			msgs[n++] = xasprintf("[port %s] needs ifname =: its "
+			    "name cannot be an interface name (at most 15 "
+			    "characters, not \".\" or \"..\")", p->name);
+	}
+	return n;
+}
+
+int
+conf_port_check(const struct conf_port *p, char **err)
+{
+	char *msgs[3];
+	size_t n = port_problems(p, msgs);
+
+	if (n == 0)
+		return 0;
+	*err = msgs[0];
+	for (size_t i = 1; i < n; i++)
+		free(msgs[i]);
+	return -EINVAL;
+}
+
+static bool
+str_equal(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+bool
+conf_port_equal(const struct conf_port *a, const struct conf_port *b)
+{
+	return str_equal(a->name, b->name) &&
+	    str_equal(a->ifname, b->ifname) &&
+	    a->mtu == b->mtu &&
+	    a->vlan == b->vlan &&
+	    a->trunk == b->trunk &&
+	    vlan_set_equal(&a->trunk_vlans, &b->trunk_vlans) &&
+	    a->native == b->native &&
+	    a->mac_limit == b->mac_limit &&
+	    str_equal(a->netns, b->netns);
+}
+
+const struct conf_port *
+conf_find_port(const struct conf *conf, const char *name)
+{
+	if (!conf)
+		return NULL;
+	for (size_t i = 0; i < conf->n_ports; i++)
+		if (strcmp(conf->ports[i].name, name) == 0)
+			return &conf->ports[i];
+	return NULL;
+}
+
+unsigned
+conf_default_queues(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > CONF_QUEUES_MAX ? CONF_QUEUES_MAX : (unsigned)n;
+}
+
+void
+conf_free(struct conf *conf)
+{
+	if (!conf)
+		return;
+	for (size_t i = 0; i < conf->n_ports; i++)
+		conf_port_destroy(&conf->ports[i]);
+	free(conf->ports);
+	free(conf->sw.control_socket);
+	free(conf->sw.control_group);
+	free(conf->path);
+	free(conf);
+}
+
+/* ---- The parser ---- */
+
+struct perror {
+	unsigned line;		/* 0: about the whole file */
+	size_t seq;		/* keeps messages of one line in order */
+	char *msg;		/* "FILE:LINE: ..." */
+};
+
+/* A [port] section as read. */
+struct pport {
+	struct conf_port p;
+	char *where;			/* " in [port NAME]" */
+	unsigned key_line[N_PORT_KEYS];	/* 0: not set */
+	bool dup;			/* duplicate name: reported, dropped */
+};
+
+enum section {
+	SEC_NONE,		/* before the first header */
+	SEC_SWITCH,
+	SEC_PORT,		/* the last of ports[] */
+	SEC_SKIP,		/* a bad header, already reported */
+};
+
+struct parser {
+	const char *name;	/* the file, for messages */
+	char *text;		/* our copy, cut into lines as we go */
+	char *next;		/* start of the next line; NULL at the end */
+	unsigned line;
+	bool stopped;		/* too many errors */
+	bool checking;		/* past the last line, in check_all() */
+
+	enum section sec;
+	struct conf_switch sw;
+	unsigned switch_line;	/* first [switch] header */
+	unsigned sw_key_line[N_SWITCH_KEYS];
+
+	struct pport *ports;
+	size_t n_ports, cap_ports;
+
+	struct perror *errs;
+	size_t n_errs, cap_errs;
+};
+
+static void
+push_error(struct parser *ps, unsigned line, char *msg)
+{
+	struct perror *e;
+
+	if (ps->n_errs == ps->cap_errs) {
+		ps->cap_errs = ps->cap_errs ? ps->cap_errs * 2 : 8;
+		ps->errs = xrealloc(ps->errs,
+		    ps->cap_errs * sizeof(*ps->errs));
+	}
+	e = &ps->errs[ps->n_errs];
+	e->line = line;
+	e->seq = ps->n_errs;
+	if (line)
+		e->msg = xasprintf("%s:%u: %s", ps->name, line, msg);
+	else
+		e->msg = xasprintf("%s: %s", ps->name, msg);
+	free(msg);
+	ps->n_errs++;
+}
+
+/*
+ * Record a problem at line (0: the file as a whole).  After
+ * CONF_ERRORS_MAX of them, say so once and stop: the reader sees
+ * ps->stopped and ends the input.
+ */
+static void PRINTF_FMT(3, 4)
+add_error(struct parser *ps, unsigned line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ps->stopped)
+		return;
+	if (ps->n_errs == CONF_ERRORS_MAX) {
+		ps->stopped = true;
+		if (ps->checking)
+			push_error(ps, 0, xasprintf("too many errors; fix "
+			    "these first"));
+		else
+			push_error(ps, ps->line, xasprintf("too many errors; "
+			    "stopped reading here"));
+		return;
+	}
+	va_start(ap, fmt);
+	push_error(ps, line, xvasprintf(fmt, ap));
+	va_end(ap);
+}
+
+/*
+ * Set key in one section: reject unknown and repeated keys, else call the
+ * setter.  key_line records where each key was first set.
+ */
+static void
+section_set(struct parser *ps, const struct key *keys, size_t n,
+    unsigned *key_line, void *obj, const char *where, const char *key,
+    const char *value, const struct key *other, size_t n_other,
+    const char *other_section)
+{
+	const char *why = NULL;
+	char *msg, *k;
+	int i;
+
+	if ((i = key_find(keys, n, key)) < 0) {
+		msg = unknown_key_msg(keys, n, key, where, other, n_other,
+		    other_section);
+		add_error(ps, ps->line, "%s", msg);
+		free(msg);
+		return;
+	}
+	if (key_line[i]) {
+		k = shown(key);
+		add_error(ps, ps->line, "duplicate key \"%s\"%s (first set at "
+		    "line %u)", k, where, key_line[i]);
+		free(k);
+		return;
+	}
+	key_line[i] = ps->line;
+	if (keys[i].set(obj, value, &why) < 0) {
+		msg = bad_value_msg(key, value, where, why);
+		add_error(ps, ps->line, "%s", msg);
+		free(msg);
+	}
+}
+
+/* One "key = value" of the current line, however it got split. */
+static void
+handle_key(struct parser *ps, const char *key, const char *value)
+{
+	struct pport *pp;
+	char *k;
+
+	switch (ps->sec) {
+	case SEC_NONE:
+		k = shown(key);
+		add_error(ps, ps->line, "key \"%s\" is outside any section; "
+		    "put it under [switch] or [port NAME]", k);
+		free(k);
+		break;
+	case SEC_SWITCH:
+		section_set(ps, switch_keys, N_SWITCH_KEYS, ps->sw_key_line,
+		    &ps->sw, " in [switch]", key, value, port_keys,
+		    N_PORT_KEYS, "[port NAME]");
+		break;
+	case SEC_PORT:
+		pp = &ps->ports[ps->n_ports - 1];
+		section_set(ps, port_keys, N_PORT_KEYS, pp->key_line, &pp->p,
+		    pp->where, key, value, switch_keys, N_SWITCH_KEYS,
+		    "[switch]");
+		break;
+	case SEC_SKIP:
+		break;
+	}
+}
+
+static void
+start_port(struct parser *ps, const char *name)
+{
+	struct pport *pp;
+
+	if (ps->n_ports == CONF_PORTS_MAX) {
+		add_error(ps, ps->line, "too many ports: a switch has at most "
+		    "%u", CONF_PORTS_MAX);
+		ps->sec = SEC_SKIP;
+		return;
+	}
+	if (ps->n_ports == ps->cap_ports) {
+		ps->cap_ports = ps->cap_ports ? ps->cap_ports * 2 : 8;
+		ps->ports = xrealloc(ps->ports,
+		    ps->cap_ports * sizeof(*ps->ports));
+	}
+	pp = &ps->ports[ps->n_ports++];
+	memset(pp, 0, sizeof(*pp));
+	conf_port_init(&pp->p, name);
+	pp->p.line = ps->line;
+	pp->where = xasprintf(" in [port %s]", name);
+	ps->sec = SEC_PORT;
+}
+
+/* A "[...]" line, comment and blanks already removed. */
+static void
+handle_header(struct parser *ps, char *line, size_t len)
+{
+	char *s, *name, *show;
+
+	ps->sec = SEC_SKIP;
+	if (line[len - 1] != ']') {
+		show = shown(line);
+		add_error(ps, ps->line, "bad section header \"%s\": expected "
+		    "[switch] or [port NAME]", show);
+		free(show);
+		return;
+	}
+	line[len - 1] = '\0';
+	for (s = line + 1; is_blank(*s); s++)
+		;
+	for (len = strlen(s); len > 0 && is_blank(s[len - 1]); len--)
+		s[len - 1] = '\0';
+
+	if (strcmp(s, "switch") == 0) {
+		if (ps->switch_line) {
+			add_error(ps, ps->line, "duplicate section [switch] "
+			    "(first at line %u); use one [switch] section",
+			    ps->switch_line);
+			return;
+		}
+		ps->switch_line = ps->line;
+		ps->sec = SEC_SWITCH;
+		return;
+	}
+	if (strncmp(s, "port", 4) == 0 && (s[4] == '\0' || is_blank(s[4]))) {
+		for (name = s + 4; is_blank(*name); name++)
+			;
+		if (*name == '\0') {
+			add_error(ps, ps->line, "[port] needs a name: write "
+			    "[port NAME]");
+			return;
+		}
+		if (!conf_port_name_valid(name)) {
+			show = shown(name);
+			add_error(ps, ps->line, "bad port name \"%s\": port "
+			    "names are 1..64 characters of A-Z a-z 0-9 _ . -",
+			    show);
+			free(show);
+			return;
+		}
+		start_port(ps, name);
+		return;
+	}
+	show = shown(s);
+	add_error(ps, ps->line, "unknown section [%s]; sections are [switch] "
+	    "and [port NAME]", show);
+	free(show);
+}
+
+/*
+ * Take the next physical line out of the text: count it, drop a UTF-8
+ * byte order mark, comments (a line starting with '#' or ';', or one
+ * after a blank) and surrounding blanks.  Returns the line and its
+ * length in *lenp, or NULL at the end.
+ */
+static char *
+next_line(struct parser *ps, size_t *lenp)
+{
+	char *line = ps->next, *nl, *c;
+	size_t len;
+
+	if (!line || (*line == '\0'))
+		return NULL;
+	if ((nl = strchr(line, '\n')) != NULL) {
+		*nl = '\0';
+		ps->next = nl + 1;
+	} else {
+		ps->next = NULL;
+	}
+	if (++ps->line == 1 && strncmp(line, "\xef\xbb\xbf", 3) == 0)
+		line += 3;
+	while (is_blank(*line))
+		line++;
+	if (*line == '#' || *line == ';') {
+		*line = '\0';
+	} else {
+		for (c = line; (c = strpbrk(c, "#;")) != NULL; c++) {
+			if (is_blank(c[-1])) {
+				*c = '\0';
+				break;
+			}
+		}
+	}
+	for (len = strlen(line); len > 0 && is_blank(line[len - 1]); len--)
+		line[len - 1] = '\0';
+	*lenp = len;
+	return line;
+}
+
+/*
+ * The ini_reader given to ini_parse_stream(): consume one physical line
+ * and hand inih the part it should see, ending in '\n'.  Headers, blank
+ * lines and errors are dealt with here and reach inih as an empty line,
+ * so inih's line count stays ours.  A key line too long for inih's
+ * buffer (num) is handled here too, split exactly as inih would.
+ */
+static char *
+feed_line(char *str, int num, void *stream)
+{
+	struct parser *ps = stream;
+	char *line, *eq, *value, *show;
+	size_t len, klen;
+
+	if (ps->stopped || num < 1 || !(line = next_line(ps, &len)))
+		return NULL;
+	str[0] = '\0';
+	if (num >= 2)
+		strcpy(str, "\n");
+	if (len == 0)
+		return str;
+	if (line[0] == '[') {
+		handle_header(ps, line, len);
+		return str;
+	}
+	if ((eq = strchr(line, '=')) == NULL) {
+		show = shown(line);
+		add_error(ps, ps->line, "\"%s\" is not a setting: expected "
+		    "key = value, [switch] or [port NAME]", show);
+		free(show);
+		return str;
+	}
+	for (klen = (size_t)(eq - line); klen > 0 && is_blank(line[klen - 1]);
+	    klen--)
+		;
+	if (klen == 0) {
+		add_error(ps, ps->line, "missing key before \"=\"");
+		return str;
+	}
+	/* inih would split "a:b = c" at ':', skip a second byte order
+	 * mark, and cannot take lines that do not fit its buffer with the
+	 * '\n' we add. */
+	if (memchr(line, ':', klen) != NULL || (unsigned char)line[0] >= 0x80 ||
+	    len + 2 > (size_t)num) {
+		line[klen] = '\0';
+		for (value = eq + 1; is_blank(*value); value++)
+			;
+		handle_key(ps, line, value);
+		return str;
+	}
+	memcpy(str, line, len);
+	strcpy(str + len, "\n");
+	return str;
+}
+
+/* Called by inih for every line feed_line let through. */
+static int
+got_key(void *user, const char *section, const char *name,
+    const char *value)
+{
+	(void)section;		/* always "": inih never sees a header */
+	handle_key(user, name, value);
+	return 1;
+}
+
+static int
+cmp_port_name(const void *a, const void *b)
+{
+	const struct pport *x = *(struct pport *const *)a;
+	const struct pport *y = *(struct pport *const *)b;
+	int c = strcmp(x->p.name, y->p.name);
+
+	return c ? c : (x->p.line > y->p.line) - (x->p.line < y->p.line);
+}
+
+static int
+cmp_port_ifname(const void *a, const void *b)
+{
+	const struct pport *x = *(struct pport *const *)a;
+	const struct pport *y = *(struct pport *const *)b;
+	int c = strcmp(x->p.ifname, y->p.ifname);
+
+	return c ? c : (x->p.line > y->p.line) - (x->p.line < y->p.line);
+}
+
+/* Line where pp's ifname came from. */
+static unsigned
+ifname_line(const struct pport *pp)
+{
+	int i = key_find(port_keys, N_PORT_KEYS, "ifname");
+
+	return pp->key_line[i] ? pp->key_line[i] : pp->p.line;
+}
+
+/*
+ * Checks that need the whole file: each port on its own, then duplicate
+ * names and interface names, found by sorting rather than by comparing
+ * every pair.
+ */
+static void
+check_all(struct parser *ps)
+{
+	struct pport **v;
+	char *msgs[3];
+	size_t i, j, n, k;
+
+	ps->checking = true;
+	for (i = 0; i < ps->n_ports; i++) {
+		n = port_problems(&ps->ports[i].p, msgs);
+		for (k = 0; k < n; k++) {
+			add_error(ps, ps->ports[i].p.line, "%s", msgs[k]);
+			free(msgs[k]);
+		}
+	}
+	if (ps->n_ports < 2)
+		return;
+	v = xmalloc(ps->n_ports * sizeof(*v));
+	for (i = 0; i < ps->n_ports; i++)
+		v[i] = &ps->ports[i];
+	qsort(v, ps->n_ports, sizeof(*v), cmp_port_name);
+	for (i = 0; i < ps->n_ports; i = j) {
+		for (j = i + 1; j < ps->n_ports &&
+		    strcmp(v[j]->p.name, v[i]->p.name) == 0; j++) {
+			v[j]->dup = true;
+			add_error(ps, v[j]->p.line, "duplicate port \"%s\" "
+			    "(first defined at line %u)", v[j]->p.name,
+			    v[i]->p.line);
+		}
+	}
+	for (i = n = 0; i < ps->n_ports; i++)
+		if (!ps->ports[i].dup)
+			v[n++] = &ps->ports[i];
+	qsort(v, n, sizeof(*v), cmp_port_ifname);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n &&
+		    strcmp(v[j]->p.ifname, v[i]->p.ifname) == 0; j++) {
+			char *ifn = shown(v[j]->p.ifname);
+
+			add_error(ps, ifname_line(v[j]), "ifname \"%s\" of "
+			    "[port %s] is already used by [port %s]", ifn,
+			    v[j]->p.name, v[i]->p.name);
+			free(ifn);
+		}
+	}
+	free(v);
+}
+
+static int
+cmp_error(const void *a, const void *b)
+{
+	const struct perror *x = a, *y = b;
+	/* Messages about the whole file come last. */
+	unsigned lx = x->line ? x->line : UINT_MAX;
+	unsigned ly = y->line ? y->line : UINT_MAX;
+
+	if (lx != ly)
+		return lx < ly ? -1 : 1;
+	return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* All messages in line order, one per line; frees them. */
+static char *
+join_errors(struct parser *ps)
+{
+	size_t i, len = 0;
+	char *out, *o;
+
+	qsort(ps->errs, ps->n_errs, sizeof(*ps->errs), cmp_error);
+	for (i = 0; i < ps->n_errs; i++)
+		len += strlen(ps->errs[i].msg) + 1;
+	o = out = xmalloc(len + 1);
+	for (i = 0; i < ps->n_errs; i++) {
+		if (i > 0)
+			*o++ = '\n';
+		len = strlen(ps->errs[i].msg);
+		memcpy(o, ps->errs[i].msg, len);
+		o += len;
+		free(ps->errs[i].msg);
+	}
+	*o = '\0';
+	ps->n_errs = 0;
+	return out;
+}
+
+static void
+parser_free(struct parser *ps)
+{
+	for (size_t i = 0; i < ps->n_ports; i++) {
+		conf_port_destroy(&ps->ports[i].p);
+		free(ps->ports[i].where);
+	}
+	free(ps->ports);
+	for (size_t i = 0; i < ps->n_errs; i++)
+		free(ps->errs[i].msg);
+	free(ps->errs);
+	free(ps->sw.control_socket);
+	free(ps->sw.control_group);
+	free(ps->text);
+}
+
+int
+conf_parse_string(const char *text, const char *name, struct conf **out,
+    char **err)
+{
+	struct parser ps;
+	struct conf *conf;
+	int r;
+
+	*out = NULL;
+	if (err)
+		*err = NULL;
+	memset(&ps, 0, sizeof(ps));
+	ps.name = name ? name : "(config)";
+	ps.text = xstrdup(text);
+	ps.next = ps.text;
+	ps.sec = SEC_NONE;
+	ps.sw.queues = conf_default_queues();
+	ps.sw.offload = true;
+	ps.sw.fdb_size = CONF_FDB_SIZE_DEFAULT;
+	ps.sw.fdb_aging = CONF_FDB_AGING_DEFAULT;
+	ps.sw.control_socket = xstrdup(CONF_DEFAULT_SOCKET);
+
+	r = ini_parse_stream(feed_line, &ps, got_key, &ps);
+	if (r == -2)
+		add_error(&ps, 0, "out of memory reading the file");
+	else if (r > 0)
+		/* Cannot happen: feed_line lets through only lines inih
+		 * parses and got_key never fails.  Do not hide it. */
+		add_error(&ps, (unsigned)r, "cannot parse this line");
+	if (!ps.stopped)
+		check_all(&ps);
+	if (ps.n_errs > 0) {
+		if (err)
+			*err = join_errors(&ps);
+		parser_free(&ps);
+		return -EINVAL;
+	}
+
+	conf = xcalloc(1, sizeof(*conf));
+	conf->path = xstrdup(ps.name);
+	conf->sw = ps.sw;
+	ps.sw.control_socket = ps.sw.control_group = NULL;
+	conf->ports = xcalloc(ps.n_ports, sizeof(*conf->ports));
+	for (size_t i = 0; i < ps.n_ports; i++) {
+		conf->ports[i] = ps.ports[i].p;
+		memset(&ps.ports[i].p, 0, sizeof(ps.ports[i].p));
+	}
+	conf->n_ports = ps.n_ports;
+	parser_free(&ps);
+	*out = conf;
+	return 0;
+}
+
+int
+conf_load(const char *path, struct conf **out, char **err)
+{
+	char *buf, *nul;
+	size_t len = 0, cap = 4096, n;
+	unsigned line;
+	FILE *f;
+	int r;
+
+	*out = NULL;
+	if (err)
+		*err = NULL;
+	if ((f = fopen(path, "re")) == NULL) {
+		r = -errno;
+		if (err)
+			*err = xasprintf("%s: cannot open: %s", path,
+			    strerror(-r));
+		return r;
+	}
+	buf = xmalloc(cap + 1);
+	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
+		len += n;
+		if (len > CONF_FILE_MAX)
+			break;
+		if (len == cap) {
+			cap *= 2;
+			buf = xrealloc(buf, cap + 1);
+		}
+	}
+	if (ferror(f)) {
+		r = errno ? -errno : -EIO;
+		fclose(f);
+		free(buf);
+		if (err)
+			*err = xasprintf("%s: cannot read: %s", path,
+			    strerror(-r));
+		return r;
+	}
+	fclose(f);
+	if (len > CONF_FILE_MAX) {
+		free(buf);
+		if (err)
+			*err = xasprintf("%s: larger than %u MiB; is this the "
+			    "configuration file?", path, CONF_FILE_MAX >> 20);
+		return -EINVAL;
+	}
+	buf[len] = '\0';
+	if ((nul = memchr(buf, '\0', len)) != NULL) {
+		line = 1;
+		for (char *c = buf; c < nul; c++)
+			line += *c == '\n';
+		free(buf);
+		if (err)
+			*err = xasprintf("%s:%u: contains a NUL byte; is this "
+			    "a text file?", path, line);
+		return -EINVAL;
+	}
+	r = conf_parse_string(buf, path, out, err);
+	free(buf);
+	return r;
+}
