@@ -118,7 +118,7 @@ ctl_respond(json_t *id, json_t *result, int code, const char *message)
 	char *s;
 
 	if (result)
-		resp = json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id",
+		resp = json_pack("{s:s, s:O, s:O}", "jsonrpc", "2.0", "id",
 		    id ? id : json_null(), "result", result);
 	else
 		resp = json_pack("{s:s, s:O, s:{s:i, s:s}}", "jsonrpc", "2.0",
@@ -150,11 +150,12 @@ ctl_handle(struct ctl *ctl, const char *line, size_t len, uid_t uid)
 		    "send one JSON object per line\"}}", CTL_E_PARSE,
 		    jerr.column);
 	if (!json_is_object(req)) {
+		bool batch = json_is_array(req);
+
 		json_decref(req);
-		return ctl_respond(NULL, NULL, CTL_E_REQUEST,
-		    json_is_array(req) ? "batch requests are not supported; "
-		    "send one request object per line" :
-		    "a request must be a JSON object");
+		return ctl_respond(NULL, NULL, CTL_E_REQUEST, batch ?
+		    "batch requests are not supported; send one request "
+		    "object per line" : "a request must be a JSON object");
 	}
 	id = json_object_get(req, "id");
 	notify = id == NULL;

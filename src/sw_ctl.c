@@ -186,8 +186,10 @@ ports_sorted(struct sw *sw, unsigned *n)
 	const struct port_set *set = sw_ports(sw);
 	struct port **v = xcalloc(set->n, sizeof(*v));
 
-	memcpy(v, set->ports, set->n * sizeof(*v));
-	qsort(v, set->n, sizeof(*v), port_cmp);
+	if (set->n) {
+		memcpy(v, set->ports, set->n * sizeof(*v));
+		qsort(v, set->n, sizeof(*v), port_cmp);
+	}
 	*n = set->n;
 	return v;
 }
@@ -380,7 +382,8 @@ h_fdb_show(void *arg, json_t *params, struct ctl_err *err)
 		return NULL;
 	c.now = now_sec();
 	fdb_foreach(sw_fdb(c.sw), fdb_collect, &c);
-	qsort(c.v, c.n, sizeof(*c.v), fdb_entry_cmp);
+	if (c.n)
+		qsort(c.v, c.n, sizeof(*c.v), fdb_entry_cmp);
 	list = json_array();
 	for (size_t i = 0; i < c.n; i++) {
 		const struct fdb_entry_info *e = &c.v[i];

@@ -30,7 +30,14 @@ tests_unit_test_ctl_LDADD = $(UNIT_LDADD)
 # and exit 77 (skip) without it.
 INTEGRATION_TESTS = \
 	tests/integration/config-check.sh \
-	tests/integration/ping-all.sh
+	tests/integration/ping-all.sh \
+	tests/integration/unicast-isolation.sh \
+	tests/integration/broadcast.sh \
+	tests/integration/vlan.sh \
+	tests/integration/jumbo.sh \
+	tests/integration/iperf.sh \
+	tests/integration/sigterm.sh \
+	tests/integration/link-events.sh
 
 # A small AF_PACKET tool the integration tests use to send and capture
 # raw (tagged) frames.
@@ -45,7 +52,7 @@ AM_TESTS_ENVIRONMENT = \
 	TSW_SRCDIR='$(abs_top_srcdir)'; export TSW_SRCDIR;
 
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS) \
-	tests/integration/conf
+	tests/integration/conf tests/integration/.shellcheckrc
 
 # Only the unit tests: "make check-unit" (used for the sanitizer build).
 check-unit:

@@ -1,0 +1,434 @@
+# shellcheck shell=bash
+# tests/integration/lib.sh - what every integration test sources.
+#
+# A test script sets TEST_TAG (exactly 4 characters of [a-z0-9]: it goes
+# into interface names) and sources this file:
+#
+#	TEST_TAG=vlan
+#	. "$(dirname "$0")/lib.sh"
+#	require_root
+#
+# It gets a private temp dir ($TMP_DIR), unique short names, namespaces and
+# a daemon that are all cleaned up by an EXIT trap (which kills only the
+# processes the test started, by PID), and helpers to wait, fail and check
+# the daemon log.  Exit status: 0 pass, 1 fail, 77 skip.
+#
+# Environment: TSW_BUILDDIR (where src/tapswitchd and
+# tests/integration/rawframe are) and TSW_SRCDIR; make check sets both.
+# Run one by hand as:
+#
+#	TSW_BUILDDIR=$PWD/build TSW_SRCDIR=$PWD bash tests/integration/NAME.sh
+#
+# TSW_KEEP=1 keeps the temp dir (and prints where it is).
+
+# The tests are bash scripts; should a shell other than bash run them
+# (make uses $(SHELL)), start again under bash.
+if [ -z "${BASH_VERSION:-}" ]; then
+	exec bash "$0" "$@"
+fi
+
+set -u -o pipefail
+
+if [[ ! ${TEST_TAG:-} =~ ^[a-z0-9]{4}$ ]]; then
+	echo "lib.sh: set TEST_TAG to 4 characters of [a-z0-9] first" >&2
+	exit 99
+fi
+
+TEST_NAME=$(basename "$0" .sh)
+TSW_SRCDIR=${TSW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+if [[ -z ${TSW_BUILDDIR:-} ]]; then
+	# scripts/check builds in build/; otherwise assume an in-tree build.
+	TSW_BUILDDIR=$TSW_SRCDIR
+	[[ -x $TSW_SRCDIR/build/src/tapswitchd ]] && TSW_BUILDDIR=$TSW_SRCDIR/build
+fi
+TSWD=$TSW_BUILDDIR/src/tapswitchd
+RAWFRAME=$TSW_BUILDDIR/tests/integration/rawframe
+
+# Everything the EXIT trap undoes.
+TMP_DIR=""
+CLEANUP_PIDS=()		# background processes this test started
+CLEANUP_NETNS=()	# namespaces this test created
+CLEANUP_LINKS=()	# link names this test handed out (root namespace)
+NAME_SEQ=0
+DAEMON_PID=""
+DAEMON_LOG=""
+DAEMON_PIDFILE=""
+DAEMON_STARTS=0
+RF_SEQ=0
+declare -A RF_PID=()
+
+log() {
+	printf '%s: %s\n' "$TEST_NAME" "$*"
+}
+
+# fail MSG - say what went wrong, show the daemon log (its last 100
+# lines) and exit 1; the EXIT trap cleans up.
+fail() {
+	printf '%s: FAIL: %s\n' "$TEST_NAME" "$*" >&2
+	if [[ -n $DAEMON_LOG && -s $DAEMON_LOG ]]; then
+		echo "---- daemon log ($DAEMON_LOG):" >&2
+		tail -n 100 "$DAEMON_LOG" >&2
+		echo "----" >&2
+	fi
+	exit 1
+}
+
+skip() {
+	printf '%s: SKIP: %s\n' "$TEST_NAME" "$*" >&2
+	exit 77
+}
+
+# Skip unless root with /dev/net/tun and the given extra tools (ip and
+# timeout are always needed).
+require_root() {
+	local tool
+	((EUID == 0)) || skip "needs root (network namespaces, TAP devices)"
+	[[ -c /dev/net/tun ]] || skip "no /dev/net/tun"
+	for tool in ip timeout "$@"; do
+		command -v "$tool" >/dev/null || skip "$tool is not installed"
+	done
+	ip netns list >/dev/null 2>&1 || skip "ip netns does not work here"
+	require_daemon
+}
+
+# The daemon must have been built: its absence is an error, not a skip.
+require_daemon() {
+	[[ -x $TSWD ]] || fail "$TSWD not found: build it first (TSW_BUILDDIR=$TSW_BUILDDIR)"
+}
+
+require_rawframe() {
+	[[ -x $RAWFRAME ]] ||
+		fail "$RAWFRAME not found: make tests/integration/rawframe"
+}
+
+cleanup() {
+	local rc=$? pid ns name i
+	trap - EXIT
+	set +e
+	# Our processes first: they hold TAPs and namespace references.
+	if [[ -n $DAEMON_PID ]] && pid_alive "$DAEMON_PID"; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null
+		for ((i = 0; i < 20; i++)); do
+			pid_alive "$DAEMON_PID" || break
+			sleep 0.1
+		done
+		kill -KILL "$DAEMON_PID" 2>/dev/null
+	fi
+	for pid in "${CLEANUP_PIDS[@]}"; do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${CLEANUP_PIDS[@]}"; do
+		for ((i = 0; i < 10; i++)); do
+			pid_alive "$pid" || break
+			sleep 0.1
+		done
+		kill -KILL "$pid" 2>/dev/null
+	done
+	wait 2>/dev/null
+	for ns in "${CLEANUP_NETNS[@]}"; do
+		ip netns delete "$ns" 2>/dev/null
+	done
+	for name in "${CLEANUP_LINKS[@]}"; do
+		if ip link show dev "$name" >/dev/null 2>&1; then
+			ip link delete dev "$name" 2>/dev/null
+		fi
+	done
+	if [[ -n $TMP_DIR ]]; then
+		if [[ -n ${TSW_KEEP:-} ]]; then
+			echo "$TEST_NAME: kept $TMP_DIR" >&2
+		else
+			rm -rf "$TMP_DIR"
+		fi
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+TMP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tsw-$TEST_NAME.XXXXXX") ||
+	fail "cannot create a temp dir"
+# Every configuration a test writes sets control_socket = $CTL_SOCK, so
+# tests never touch /run/tapswitch or each other.
+CTL_SOCK=$TMP_DIR/ctl.sock
+
+# True while process $1 exists and is not a zombie.
+pid_alive() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	[[ ${stat%% *} != Z ]]
+}
+
+# Microseconds since the epoch.
+now_us() {
+	local t=${EPOCHREALTIME/[.,]/}
+	echo "$((10#$t))"
+}
+
+# wait_until TIMEOUT CMD... - run CMD every 0.1 s until it succeeds (0) or
+# TIMEOUT seconds (may be fractional: 0.5) passed (1).
+wait_until() {
+	local timeout=$1 deadline
+	shift
+	deadline=$(($(now_us) + $(awk -v t="$timeout" 'BEGIN { printf "%d", t * 1000000 }')))
+	while :; do
+		"$@" && return 0
+		(($(now_us) >= deadline)) && return 1
+		sleep 0.1
+	done
+}
+
+# new_name VAR - set VAR to a fresh interface name of this test,
+# "t<tag><pid%1000><n>" (at most 10 characters, IFNAMSIZ is 16); a link
+# of that name left in the root namespace is deleted at exit.
+new_name() {
+	NAME_SEQ=$((NAME_SEQ + 1))
+	printf -v "$1" 't%s%03d%d' "$TEST_TAG" $(($$ % 1000)) "$NAME_SEQ"
+	CLEANUP_LINKS+=("${!1}")
+}
+
+# ns_add NAME - create network namespace NAME (deleted at exit) with lo up
+# and IPv6 off, so the kernel sends nothing on its own (no router
+# solicitations or MLD reports) while the tests count frames.
+ns_add() {
+	ip netns add "$1" || fail "cannot create namespace $1"
+	CLEANUP_NETNS+=("$1")
+	ip -n "$1" link set lo up || fail "cannot set lo up in $1"
+	ip netns exec "$1" sh -c '
+		echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6 &&
+		echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6' 2>/dev/null ||
+		log "note: cannot disable IPv6 in $1"
+}
+
+# new_ns VAR - ns_add a fresh namespace "tsw-<name>" and set VAR to it.
+new_ns() {
+	local n
+	new_name n
+	printf -v "$1" 'tsw-%s' "$n"
+	ns_add "${!1}"
+}
+
+# nsx NS CMD... - run CMD in namespace NS ("" = the root namespace).
+nsx() {
+	local ns=$1
+	shift
+	if [[ -n $ns ]]; then
+		ip netns exec "$ns" "$@"
+	else
+		"$@"
+	fi
+}
+
+# link_exists NS IFNAME
+link_exists() {
+	if [[ -n $1 ]]; then
+		ip -n "$1" link show dev "$2" >/dev/null 2>&1
+	else
+		ip link show dev "$2" >/dev/null 2>&1
+	fi
+}
+
+# link_mtu NS IFNAME - print its MTU.
+link_mtu() {
+	local out
+	out=$(nsx "$1" cat "/sys/class/net/$2/mtu" 2>/dev/null) || return 1
+	echo "$out"
+}
+
+# link_is_up NS IFNAME - administratively up.
+link_is_up() {
+	local flags
+	flags=$(nsx "$1" cat "/sys/class/net/$2/flags" 2>/dev/null) || return 1
+	(((flags & 1) != 0))
+}
+
+# link_stat NS IFNAME COUNTER - print /sys/class/net/IF/statistics/COUNTER
+# as seen inside NS.
+link_stat() {
+	nsx "$1" cat "/sys/class/net/$2/statistics/$3"
+}
+
+# link_mac NS IFNAME
+link_mac() {
+	nsx "$1" cat "/sys/class/net/$2/address"
+}
+
+# addr_add NS IFNAME CIDR
+addr_add() {
+	ip -n "$1" addr add "$3" dev "$2" || fail "cannot add $3 to $2 in $1"
+}
+
+# start_daemon CONF [ARGS...] - run tapswitchd -f CONF in the background,
+# its stderr appended to $DAEMON_LOG, and wait (up to 10 s) until it wrote
+# its pidfile, i.e. every port is up.  Fails the test if it exits instead.
+start_daemon() {
+	local conf=$1
+	shift
+	[[ -z $DAEMON_PID ]] || fail "start_daemon: a daemon is already running"
+	grep -qE "^control_socket *= *$CTL_SOCK\$" "$conf" ||
+		fail "start_daemon: $conf must set control_socket = $CTL_SOCK"
+	DAEMON_STARTS=$((DAEMON_STARTS + 1))
+	DAEMON_LOG=$TMP_DIR/daemon.log
+	DAEMON_PIDFILE=$TMP_DIR/tapswitchd.pid
+	rm -f "$DAEMON_PIDFILE"
+	printf -- '--- start %d: tapswitchd -f %s %s\n' "$DAEMON_STARTS" \
+	    "$conf" "$*" >>"$DAEMON_LOG"
+	"$TSWD" -f "$conf" --pidfile "$DAEMON_PIDFILE" "$@" \
+	    </dev/null >>"$DAEMON_LOG" 2>&1 &
+	DAEMON_PID=$!
+	if ! wait_until 10 daemon_started; then
+		if ! pid_alive "$DAEMON_PID"; then
+			local rc=0
+			wait "$DAEMON_PID" || rc=$?
+			DAEMON_PID=""
+			fail "tapswitchd exited with status $rc during start-up"
+		fi
+		fail "tapswitchd did not write its pidfile within 10 s"
+	fi
+	[[ $(<"$DAEMON_PIDFILE") == "$DAEMON_PID" ]] ||
+		fail "pidfile holds $(<"$DAEMON_PIDFILE"), not $DAEMON_PID"
+}
+
+daemon_started() {
+	[[ -s $DAEMON_PIDFILE ]] || ! pid_alive "$DAEMON_PID"
+}
+
+daemon_alive() {
+	[[ -n $DAEMON_PID ]] && pid_alive "$DAEMON_PID"
+}
+
+daemon_gone() {
+	! pid_alive "$DAEMON_PID"
+}
+
+# stop_daemon [SIGNAL] - send SIGTERM (or SIGNAL) to the daemon, wait up
+# to 5 s for it to exit, and fail unless it exited with status 0.  Sets
+# STOP_ELAPSED_MS to how long that took.
+# shellcheck disable=SC2034 # for the tests to report
+STOP_ELAPSED_MS=0
+stop_daemon() {
+	local sig=${1:-TERM} start rc=0
+	[[ -n $DAEMON_PID ]] || fail "stop_daemon: no daemon running"
+	daemon_alive || {
+		wait "$DAEMON_PID" || rc=$?
+		DAEMON_PID=""
+		fail "tapswitchd died before it was stopped (status $rc)"
+	}
+	start=$(now_us)
+	kill "-$sig" "$DAEMON_PID" || fail "cannot signal tapswitchd"
+	if ! wait_until 5 daemon_gone; then
+		kill -KILL "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+		DAEMON_PID=""
+		fail "tapswitchd still running 5 s after SIG$sig (killed)"
+	fi
+	# shellcheck disable=SC2034 # for the tests to report
+	STOP_ELAPSED_MS=$((($(now_us) - start) / 1000))
+	wait "$DAEMON_PID" || rc=$?
+	DAEMON_PID=""
+	((rc == 0)) ||
+		fail "tapswitchd exited with status $rc after SIG$sig (want 0)"
+	[[ ! -e $DAEMON_PIDFILE ]] || fail "tapswitchd left its pidfile behind"
+}
+
+# check_log_clean [REGEX...] - fail if the daemon log has a warning or
+# error line (or sanitizer report) that matches none of the extended
+# regular expressions given.
+check_log_clean() {
+	local bad re line
+	[[ -n $DAEMON_LOG && -f $DAEMON_LOG ]] || return 0
+	bad=$(grep -iE 'warning:|error:|sanitizer' "$DAEMON_LOG" |
+	    while IFS= read -r line; do
+		for re in "$@"; do
+			[[ $line =~ $re ]] && continue 2
+		done
+		printf '%s\n' "$line"
+	done)
+	[[ -z $bad ]] || fail "unexpected lines in the daemon log:
+$bad"
+}
+
+# write_conf NAME <<EOF ... EOF - write a daemon configuration to
+# $TMP_DIR/NAME.conf and print its path.
+write_conf() {
+	local f=$TMP_DIR/$1.conf
+	cat >"$f" || fail "cannot write $f"
+	echo "$f"
+}
+
+# ping_ok NS ADDR [ARGS...] - bounded ping that must succeed.
+ping_ok() {
+	local ns=$1 addr=$2
+	shift 2
+	nsx "$ns" timeout 20 ping -q -n -c 2 -W 1 -i 0.2 "$@" "$addr" \
+	    >"$TMP_DIR/ping.out" 2>&1 ||
+		fail "ping from ${ns:-root} to $addr failed: $(cat "$TMP_DIR/ping.out")"
+}
+
+# ping_fails NS ADDR [ARGS...] - bounded ping that must get no reply.
+ping_fails() {
+	local ns=$1 addr=$2
+	shift 2
+	if nsx "$ns" timeout 20 ping -q -n -c 2 -W 1 -i 0.2 "$@" "$addr" \
+	    >"$TMP_DIR/ping.out" 2>&1; then
+		fail "ping from ${ns:-root} to $addr worked but must not: $(cat "$TMP_DIR/ping.out")"
+	fi
+}
+
+# rf_recv VAR NS IFACE RECV-ARGS... - start "rawframe recv IFACE ..." in
+# the background in NS and wait until it captures; sets VAR to a handle
+# for rf_wait.  Its output goes to $TMP_DIR/rf-<handle>.out.
+rf_recv() {
+	local var=$1 ns=$2 ifname=$3 id ms=0 i
+	shift 3
+	require_rawframe
+	RF_SEQ=$((RF_SEQ + 1))
+	id=$RF_SEQ
+	for ((i = 1; i <= $#; i++)); do
+		[[ ${!i} == --timeout ]] && { i=$((i + 1)); ms=${!i}; }
+	done
+	nsx "$ns" timeout $((ms / 1000 + 5)) "$RAWFRAME" recv "$ifname" "$@" \
+	    --ready "$TMP_DIR/rf-$id.ready" \
+	    >"$TMP_DIR/rf-$id.out" 2>"$TMP_DIR/rf-$id.err" &
+	RF_PID[$id]=$!
+	CLEANUP_PIDS+=("$!")
+	wait_until 5 test -e "$TMP_DIR/rf-$id.ready" ||
+		fail "rawframe recv on $ifname did not start: $(cat "$TMP_DIR/rf-$id.err")"
+	printf -v "$var" '%s' "$id"
+}
+
+# rf_wait HANDLE - wait for a receiver; returns its exit status (0: got
+# its count, 1: too few frames).  Any other status fails the test.
+rf_wait() {
+	local rc=0
+	wait "${RF_PID[$1]}" || rc=$?
+	((rc <= 1)) ||
+		fail "rawframe recv $1 failed (status $rc): $(cat "$TMP_DIR/rf-$1.err")"
+	return "$rc"
+}
+
+# rf_out HANDLE - the lines it captured.
+rf_out() {
+	cat "$TMP_DIR/rf-$1.out"
+}
+
+# rf_send NS IFACE DST SRC [ARGS...] - send raw frames; must succeed.
+rf_send() {
+	local ns=$1
+	shift
+	require_rawframe
+	nsx "$ns" timeout 10 "$RAWFRAME" send "$@" 2>"$TMP_DIR/rf-send.err" ||
+		fail "rawframe send $*: $(cat "$TMP_DIR/rf-send.err")"
+}
+
+# pass - stop the daemon if it runs (must exit 0), check its log with the
+# given allowed patterns, and exit 0.
+pass() {
+	if [[ -n $DAEMON_PID ]]; then
+		stop_daemon
+	fi
+	check_log_clean "$@"
+	log "PASS"
+	exit 0
+}
