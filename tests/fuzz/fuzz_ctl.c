@@ -57,11 +57,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		free(resp);
 	}
 	/* Keep the port set bounded across runs. */
-	if (sw_ports(sw)->n > 64) {
-		const struct port_set *set = sw_ports(sw);
+	/* Keep the port set bounded across runs (each deletion publishes
+	 * a new set, so look it up again every time). */
+	if (sw_ports(sw)->n > 64)
+		while (sw_ports(sw)->n > 2) {
+			const struct port_set *set = sw_ports(sw);
 
-		for (unsigned i = set->n; i-- > 2;)
-			sw_port_del(sw, set->ports[i]->conf.name);
-	}
+			sw_port_del(sw, set->ports[set->n - 1]->conf.name);
+		}
 	return 0;
 }
