@@ -24,6 +24,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -247,6 +250,18 @@ port_netns(void *obj, const char *value, const char **why)
 	return 0;
 }
 
+static int
+port_persist(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+
+	if (parse_bool(value, &p->persist) < 0) {
+		*why = "expected yes or no (or true/false, on/off, 1/0)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static const struct key port_keys[] = {
 	{ "ifname", port_ifname },
 	{ "mtu", port_mtu },
@@ -255,6 +270,7 @@ static const struct key port_keys[] = {
 	{ "native", port_native },
 	{ "mac_limit", port_mac_limit },
 	{ "netns", port_netns },
+	{ "persist", port_persist },
 };
 
 /* ---- [switch] keys ---- */
@@ -340,6 +356,48 @@ sw_control_group(void *obj, const char *value, const char **why)
 	return 0;
 }
 
+static int
+sw_user(void *obj, const char *value, const char **why)
+{
+	struct conf_switch *sw = obj;
+
+	if (!name_valid(value, CONF_GROUP_MAX) || value[0] == '-') {
+		*why = "user names are 1..32 characters of A-Z a-z 0-9 _ . -, "
+		    "not starting with -";
+		return -EINVAL;
+	}
+	set_string(&sw->user, value);
+	return 0;
+}
+
+static int
+sw_log_level(void *obj, const char *value, const char **why)
+{
+	struct conf_switch *sw = obj;
+
+	if (log_level_parse(value, &sw->log_level) < 0) {
+		*why = "expected error, warning, info or debug";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+sw_metrics_listen(void *obj, const char *value, const char **why)
+{
+	struct conf_switch *sw = obj;
+	struct sockaddr_storage ss;
+	unsigned len;
+
+	if (conf_listen_parse(value, &ss, &len) < 0) {
+		*why = "expected ADDRESS:PORT, e.g. 127.0.0.1:9465 or "
+		    "[::1]:9465";
+		return -EINVAL;
+	}
+	set_string(&sw->metrics_listen, value);
+	return 0;
+}
+
 static const struct key switch_keys[] = {
 	{ "queues", sw_queues },
 	{ "offload", sw_offload },
@@ -347,6 +405,9 @@ static const struct key switch_keys[] = {
 	{ "fdb_aging", sw_fdb_aging },
 	{ "control_socket", sw_control_socket },
 	{ "control_group", sw_control_group },
+	{ "user", sw_user },
+	{ "log_level", sw_log_level },
+	{ "metrics_listen", sw_metrics_listen },
 };
 
 #define N_PORT_KEYS ARRAY_SIZE(port_keys)
@@ -503,6 +564,7 @@ conf_port_init(struct conf_port *p, const char *name)
 	p->ifname = xstrdup(name);
 	p->mtu = CONF_MTU_DEFAULT;
 	p->vlan = 1;
+	p->persist = true;
 }
 
 void
@@ -606,6 +668,7 @@ conf_port_equal(const struct conf_port *a, const struct conf_port *b)
 	    vlan_set_equal(&a->trunk_vlans, &b->trunk_vlans) &&
 	    a->native == b->native &&
 	    a->mac_limit == b->mac_limit &&
+	    a->persist == b->persist &&
 	    str_equal(a->netns, b->netns);
 }
 
@@ -638,10 +701,88 @@ conf_free(struct conf *conf)
 	for (size_t i = 0; i < conf->n_ports; i++)
 		conf_port_destroy(&conf->ports[i]);
 	free(conf->ports);
-	free(conf->sw.control_socket);
-	free(conf->sw.control_group);
+	conf_switch_destroy(&conf->sw);
 	free(conf->path);
 	free(conf);
+}
+
+static char *
+strdup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+void
+conf_switch_copy(struct conf_switch *dst, const struct conf_switch *src)
+{
+	*dst = *src;
+	dst->control_socket = strdup_or_null(src->control_socket);
+	dst->control_group = strdup_or_null(src->control_group);
+	dst->user = strdup_or_null(src->user);
+	dst->metrics_listen = strdup_or_null(src->metrics_listen);
+}
+
+void
+conf_switch_destroy(struct conf_switch *sw)
+{
+	free(sw->control_socket);
+	free(sw->control_group);
+	free(sw->user);
+	free(sw->metrics_listen);
+	sw->control_socket = sw->control_group = NULL;
+	sw->user = sw->metrics_listen = NULL;
+}
+
+struct conf *
+conf_dup(const struct conf *conf)
+{
+	struct conf *c = xcalloc(1, sizeof(*c));
+
+	c->path = strdup_or_null(conf->path);
+	conf_switch_copy(&c->sw, &conf->sw);
+	c->n_ports = conf->n_ports;
+	c->ports = xcalloc(conf->n_ports, sizeof(*c->ports));
+	for (size_t i = 0; i < conf->n_ports; i++)
+		conf_port_copy(&c->ports[i], &conf->ports[i]);
+	return c;
+}
+
+int
+conf_listen_parse(const char *text, struct sockaddr_storage *ss,
+    unsigned *len)
+{
+	char host[INET6_ADDRSTRLEN + 2];
+	const char *colon = strrchr(text, ':');
+	unsigned long port;
+	size_t hl;
+
+	if (!colon || parse_uint(colon + 1, 1, 65535, &port) < 0)
+		return -EINVAL;
+	hl = (size_t)(colon - text);
+	if (hl == 0 || hl >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, text, hl);
+	host[hl] = '\0';
+	memset(ss, 0, sizeof(*ss));
+	if (host[0] == '[' && host[hl - 1] == ']') {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		host[hl - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) != 1)
+			return -EINVAL;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			return -EINVAL;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+	}
+	return 0;
 }
 
 /* ---- The parser ---- */
@@ -1116,8 +1257,7 @@ parser_free(struct parser *ps)
 	for (size_t i = 0; i < ps->n_errs; i++)
 		free(ps->errs[i].msg);
 	free(ps->errs);
-	free(ps->sw.control_socket);
-	free(ps->sw.control_group);
+	conf_switch_destroy(&ps->sw);
 	free(ps->text);
 }
 
@@ -1142,6 +1282,7 @@ conf_parse_string(const char *text, const char *name, struct conf **out,
 	ps.sw.fdb_size = CONF_FDB_SIZE_DEFAULT;
 	ps.sw.fdb_aging = CONF_FDB_AGING_DEFAULT;
 	ps.sw.control_socket = xstrdup(CONF_DEFAULT_SOCKET);
+	ps.sw.log_level = LOG_LVL_INFO;
 
 	r = ini_parse_stream(feed_line, &ps, got_key, &ps);
 	if (r == -2)
@@ -1162,7 +1303,7 @@ conf_parse_string(const char *text, const char *name, struct conf **out,
 	conf = xcalloc(1, sizeof(*conf));
 	conf->path = xstrdup(ps.name);
 	conf->sw = ps.sw;
-	ps.sw.control_socket = ps.sw.control_group = NULL;
+	memset(&ps.sw, 0, sizeof(ps.sw));
 	conf->ports = xcalloc(ps.n_ports, sizeof(*conf->ports));
 	for (size_t i = 0; i < ps.n_ports; i++) {
 		conf->ports[i] = ps.ports[i].p;

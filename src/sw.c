@@ -232,16 +232,36 @@ sw_port_remove(struct sw *sw, struct port *p)
 	port_free(p);
 }
 
+/*
+ * Handle the link events of netns that are already queued.  Closing a TAP
+ * we created deletes it at once, and the kernel queues its last events
+ * (down, then gone) on the monitor; read later, they would be taken for
+ * news about a new port with the same name, which a reload or "port add"
+ * may create right away: the port would be marked down with a warning
+ * until the new TAP's own events came.  Read now, they find no port.
+ */
+static void
+sw_mon_drain(struct sw *sw, const char *netns)
+{
+	for (struct sw_mon *m = sw->mons; m; m = m->next)
+		if (netns_equal(m->netns, netns))
+			nl_mon_dispatch(m->mon);
+}
+
 int
 sw_port_del(struct sw *sw, const char *name)
 {
 	struct port *p = port_table_find(sw->pt, name);
+	char *netns;
 
 	if (!p)
 		return -ENOENT;
 	/* name may be the port's own, which goes with it. */
 	log_info("port %s: removing", p->conf.name);
+	netns = p->conf.netns ? xstrdup(p->conf.netns) : NULL;
 	sw_port_remove(sw, p);
+	sw_mon_drain(sw, netns);
+	free(netns);
 	return 0;
 }
 
@@ -249,26 +269,6 @@ struct port *
 sw_port_find(const struct sw *sw, const char *name)
 {
 	return port_table_find(sw->pt, name);
-}
-
-/* A deep copy of conf: the switch keeps the file it was built from, so a
- * reload can tell what changed. */
-static struct conf *
-sw_conf_dup(const struct conf *conf)
-{
-	struct conf *c = xcalloc(1, sizeof(*c));
-
-	c->path = conf->path ? xstrdup(conf->path) : NULL;
-	c->sw = conf->sw;
-	c->sw.control_socket = conf->sw.control_socket ?
-	    xstrdup(conf->sw.control_socket) : NULL;
-	c->sw.control_group = conf->sw.control_group ?
-	    xstrdup(conf->sw.control_group) : NULL;
-	c->n_ports = conf->n_ports;
-	c->ports = xcalloc(conf->n_ports, sizeof(*c->ports));
-	for (size_t i = 0; i < conf->n_ports; i++)
-		conf_port_copy(&c->ports[i], &conf->ports[i]);
-	return c;
 }
 
 static bool
@@ -337,6 +337,8 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 	FIXED(!str_equal(o->control_group, n->control_group),
 	    "control_group changed to %s", n->control_group ?
 	    n->control_group : "the default");
+	FIXED(!str_equal(o->user, n->user), "user changed to %s",
+	    n->user ? n->user : "root");
 #undef FIXED
 	if (fixed) {
 		*err = xasprintf("%s: %s; these take effect only when "
@@ -385,7 +387,7 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 			push_name(&res->added, &res->n_added, cp->name);
 	}
 	conf_free(sw->conf);
-	sw->conf = sw_conf_dup(conf);
+	sw->conf = conf_dup(conf);
 	if (failed) {
 		*err = failed;
 		return -EIO;
@@ -400,7 +402,7 @@ sw_create(const struct conf *conf, const struct port_backend *backend,
 	struct sw *sw = xcalloc(1, sizeof(*sw));
 	int r;
 
-	sw->conf = sw_conf_dup(conf);
+	sw->conf = conf_dup(conf);
 	sw->started = now_sec();
 	sw->backend = backend;
 	sw->base = base;

@@ -35,6 +35,7 @@ struct daemon {
 	const char *conf_path;
 	const char *pidfile;
 	const char *socket_path;	/* -s: overrides control_socket */
+	bool verbose;			/* -v: debug, whatever log_level says */
 	bool stopping;
 };
 
@@ -97,6 +98,8 @@ daemon_reload(struct daemon *d, struct ctl_err *err)
 		return NULL;
 	}
 	r = sw_reload(d->sw, conf, &res, &e);
+	if (r != -EINVAL && !d->verbose)
+		log_set_level(conf->sw.log_level);
 	conf_free(conf);
 	if (r == -EINVAL) {
 		log_error("reload refused: %s", e);
@@ -260,8 +263,10 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(stderr, EXIT_USAGE);
-	if (verbose)
+	if (verbose) {
+		d.verbose = true;
 		log_set_level(LOG_LVL_DEBUG);
+	}
 
 	r = daemon_load(&d, &conf, &err);
 	if (r < 0) {
@@ -269,6 +274,8 @@ main(int argc, char **argv)
 		free(err);
 		return 1;
 	}
+	if (!d.verbose)
+		log_set_level(conf->sw.log_level);
 	if (check_only) {
 		printf("%s: configuration OK (%zu port%s)\n", d.conf_path,
 		    conf->n_ports, conf->n_ports == 1 ? "" : "s");
@@ -291,18 +298,15 @@ main(int argc, char **argv)
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
 
-	r = sw_create(conf, &port_backend_tap, d.base, &d.sw, &err);
-	if (r < 0) {
-		log_error("%s", err);
-		free(err);
-		conf_free(conf);
-		return 1;
-	}
+	/*
+	 * The control socket first: a second tapswitchd started with the
+	 * same file must stop at "another tapswitchd is answering" before
+	 * it opens any TAP, since opening a live multiqueue TAP again
+	 * attaches more queues to it and takes a share of its frames.
+	 * Nothing is served before the main loop runs, by which time every
+	 * method is registered.
+	 */
 	ctl_create(&d.ctl);
-	sw_ctl_register(d.sw, d.ctl);
-	ctl_register(d.ctl, "config.reload", "",
-	    "re-read the configuration file and apply the difference",
-	    CTL_MUTATING, h_reload, &d);
 	{
 		gid_t gid;
 
@@ -313,11 +317,22 @@ main(int argc, char **argv)
 				log_error("%s", err);
 			free(err);
 			ctl_destroy(d.ctl);
-			sw_destroy(d.sw);
 			conf_free(conf);
 			return 1;
 		}
 	}
+	r = sw_create(conf, &port_backend_tap, d.base, &d.sw, &err);
+	if (r < 0) {
+		log_error("%s", err);
+		free(err);
+		ctl_destroy(d.ctl);	/* removes the socket */
+		conf_free(conf);
+		return 1;
+	}
+	sw_ctl_register(d.sw, d.ctl);
+	ctl_register(d.ctl, "config.reload", "",
+	    "re-read the configuration file and apply the difference",
+	    CTL_MUTATING, h_reload, &d);
 	log_info("running: %zu port%s, %u queue%s, offload %s",
 	    conf->n_ports, conf->n_ports == 1 ? "" : "s", conf->sw.queues,
 	    conf->sw.queues == 1 ? "" : "s", conf->sw.offload ? "on" : "off");

@@ -41,6 +41,7 @@ struct conf_port {
 	uint16_t native;	/* native VLAN of a trunk; 0 = none */
 	uint32_t mac_limit;	/* 0 = no limit */
 	char *netns;		/* NULL = stay in the daemon's namespace */
+	bool persist;		/* persistent TAP, kept across restarts */
 	unsigned line;		/* line of the [port] header; 0 if not from a file */
 	/* Which keys were given explicitly, for cross-key checks. */
 	bool has_vlan, has_trunk, has_native, has_ifname;
@@ -53,6 +54,9 @@ struct conf_switch {
 	uint32_t fdb_aging;	/* seconds, default 300 */
 	char *control_socket;	/* default CONF_DEFAULT_SOCKET */
 	char *control_group;	/* NULL = the daemon's group */
+	char *user;		/* run as this user; NULL = stay root */
+	enum log_level log_level;	/* default info */
+	char *metrics_listen;	/* "ADDR:PORT"; NULL = no metrics */
 };
 
 struct conf {
@@ -77,6 +81,19 @@ int conf_parse_string(const char *text, const char *name, struct conf **out,
     char **err);
 
 void conf_free(struct conf *conf);
+
+/* A deep copy of conf. */
+struct conf *conf_dup(const struct conf *conf);
+
+/* Deep-copy / free the strings of the [switch] settings. */
+void conf_switch_copy(struct conf_switch *dst, const struct conf_switch *src);
+void conf_switch_destroy(struct conf_switch *sw);
+
+struct sockaddr_storage;
+/* Parse "A.B.C.D:PORT" or "[IPV6]:PORT" (PORT 1..65535) into *ss and
+ * *len.  0 or -EINVAL. */
+int conf_listen_parse(const char *text, struct sockaddr_storage *ss,
+    unsigned *len);
 
 /* Defaults of a port called name (ifname = name, mtu 1500, access VLAN 1). */
 void conf_port_init(struct conf_port *p, const char *name);
