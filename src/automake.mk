@@ -1,10 +1,10 @@
 noinst_LIBRARIES += src/libtapswitch.a
 
 src_libtapswitch_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) \
-	$(CAPNG_CFLAGS) $(INIH_CFLAGS) $(JANSSON_CFLAGS)
+	$(CAPNG_CFLAGS) $(INIH_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
 src_libtapswitch_a_SOURCES = \
 	include/tapswitch/util.h src/util.c \
-	include/tapswitch/log.h src/log.c \
+	include/tapswitch/log.h src/log.c src/log_ctl.c \
 	include/tapswitch/vlan.h src/vlan.c \
 	include/tapswitch/conf.h src/conf.c \
 	include/tapswitch/frame.h src/frame.c \
@@ -16,10 +16,13 @@ src_libtapswitch_a_SOURCES = \
 	include/tapswitch/fwd.h src/fwd.c \
 	include/tapswitch/worker.h src/worker.c \
 	include/tapswitch/sw.h src/sw.c src/sw_ctl.c \
-	include/tapswitch/ctl.h src/ctl.c
+	include/tapswitch/ctl.h src/ctl.c \
+	include/tapswitch/priv.h src/priv.c \
+	include/tapswitch/metrics.h src/metrics.c \
+	include/tapswitch/notify.h src/notify.c
 
 TSW_LIBS = src/libtapswitch.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(CAPNG_LIBS) \
-	$(INIH_LIBS) $(JANSSON_LIBS)
+	$(INIH_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS)
 
 sbin_PROGRAMS += src/tapswitchd
 src_tapswitchd_SOURCES = src/tapswitchd.c

@@ -111,6 +111,24 @@ ifname_valid(const char *s)
 	return n > 0;
 }
 
+bool
+conf_ifname_valid(const char *ifname)
+{
+	return ifname_valid(ifname);
+}
+
+static bool
+netns_valid(const char *s)
+{
+	return name_valid(s, CONF_NETNS_MAX) && !is_dot_or_dotdot(s);
+}
+
+bool
+conf_netns_valid(const char *netns)
+{
+	return netns_valid(netns);
+}
+
 static int
 parse_bool(const char *s, bool *out)
 {
@@ -241,7 +259,7 @@ port_netns(void *obj, const char *value, const char **why)
 {
 	struct conf_port *p = obj;
 
-	if (!name_valid(value, CONF_NAME_MAX) || is_dot_or_dotdot(value)) {
+	if (!netns_valid(value)) {
 		*why = "namespace names are 1..64 characters of A-Z a-z 0-9 "
 		    "_ . -, and not \".\" or \"..\"";
 		return -EINVAL;

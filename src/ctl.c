@@ -456,8 +456,10 @@ ctl_listen(struct ctl *ctl, struct event_base *base, const char *path,
 		unlink(path);
 		goto fail;
 	}
+	/* Backlog 0: "already listening"; -1 would listen() again with
+	 * libevent's default of 128 instead of SOMAXCONN. */
 	ctl->listener = evconnlistener_new(base, ctl_accept, ctl,
-	    LEV_OPT_CLOSE_ON_FREE, -1, fd);
+	    LEV_OPT_CLOSE_ON_FREE, 0, fd);
 	if (!ctl->listener) {
 		r = -ENOMEM;
 		close(fd);

@@ -4,20 +4,22 @@
  * The only module that includes libnl: every NLE_* code is turned into
  * -errno by nl_errno() before it leaves this file.
  *
- * Requests (MTU, namespace move, up, lookup, delete) use a short-lived
- * blocking socket per call.  A socket for another namespace is created
- * by entering that namespace with setns(2) just for the socket(2) call
- * and returning at once: a netlink socket stays bound to the namespace it
+ * Requests (MTU, up, lookup, delete) use a short-lived blocking socket
+ * per call.  A socket for another namespace is created by entering that
+ * namespace with setns(2) just for the socket(2) call and returning at
+ * once (nl_netns_call): a netlink socket stays bound to the namespace it
  * was created in, so no thread of the daemon ever lingers in a foreign
  * namespace.  Entering a namespace needs CAP_SYS_ADMIN.
  *
  * The monitor (nl_mon_*) is a non-blocking socket subscribed to
- * RTNLGRP_LINK.  It keeps a small table of the links of its namespace so
- * that it can recover from a receive-buffer overrun: the kernel then drops
- * events, so the monitor lists the links again and reports both what
- * exists and what vanished unseen.  The same listing runs right after
- * open, so the callback learns the state it would otherwise have to race
- * for.
+ * RTNLGRP_LINK.  Its socket is made by nl_mon_socket, in the privileged
+ * helper when there is one (priv.h): joining the group and reading
+ * events on it need no capability afterwards.  It keeps a small table of
+ * the links of its namespace so that it can recover from a receive-buffer
+ * overrun: the kernel then drops events, so the monitor lists the links
+ * again and reports both what exists and what vanished unseen.  The same
+ * listing runs right after open, so the callback learns the state it
+ * would otherwise have to race for.
  */
 #include "config.h"
 
@@ -52,7 +54,8 @@
  * Monitor receive buffer.  A link change costs a few KiB of skb truesize,
  * so the default 32 KiB overruns after a dozen events; 1 MiB absorbs a
  * burst of hundreds (a host starting many containers).  With
- * CAP_NET_ADMIN SO_RCVBUFFORCE passes net.core.rmem_max.
+ * CAP_NET_ADMIN SO_RCVBUFFORCE passes net.core.rmem_max (nl_mon_socket
+ * sets it where the capability is, in the privileged helper).
  */
 #define MON_RCVBUF (1 << 20)
 /* Datagrams read per nl_mon_dispatch(); the fd stays readable if more
@@ -65,7 +68,6 @@
 #define WHY_ENTER_NS "enter namespace"
 #define WHY_FIND "find link"
 #define WHY_MTU "set MTU"
-#define WHY_MOVE "move to namespace"
 #define WHY_UP "set up"
 
 int
@@ -131,6 +133,15 @@ nl_errno(int nle)
 	}
 }
 
+/* Whether netns can name /run/netns/NAME: one path component. */
+static bool
+netns_valid(const char *netns)
+{
+	return netns[0] != '\0' && !strchr(netns, '/') &&
+	    strcmp(netns, ".") != 0 && strcmp(netns, "..") != 0 &&
+	    strlen(netns) <= NAME_MAX;
+}
+
 /*
  * Open /run/netns/NAME.  A name is one path component, as ip-netns(8)
  * makes them; anything else could point outside /run/netns.
@@ -141,9 +152,7 @@ netns_open(const char *netns, int *out)
 	char path[sizeof(NETNS_DIR) + NAME_MAX];
 	int fd;
 
-	if (netns[0] == '\0' || strchr(netns, '/') ||
-	    strcmp(netns, ".") == 0 || strcmp(netns, "..") == 0 ||
-	    strlen(netns) > NAME_MAX)
+	if (!netns_valid(netns))
 		return -EINVAL;
 	snprintf(path, sizeof(path), NETNS_DIR "%s", netns);
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
@@ -152,47 +161,56 @@ netns_open(const char *netns, int *out)
 	return 0;
 }
 
-/*
- * Connect sk as a NETLINK_ROUTE socket of the namespace nsfd (-1: ours).
- * On failure *why says which step failed.
- */
-static int
-sock_connect(struct nl_sock *sk, int nsfd, const char **why)
+int
+nl_netns_call(const char *netns, int (*fn)(void *arg), void *arg,
+    const char **why)
 {
-	int self, err;
+	int nsfd, self, err;
 
-	if (nsfd < 0) {
-		*why = WHY_SOCKET;
-		err = nl_connect(sk, NETLINK_ROUTE);
-		return err < 0 ? nl_errno(err) : 0;
+	if (!netns)
+		return fn(arg);
+	if ((err = netns_open(netns, &nsfd)) < 0) {
+		*why = WHY_OPEN_NS;
+		return err;
 	}
-	*why = WHY_ENTER_NS;
-	if ((self = open(SELF_NETNS, O_RDONLY | O_CLOEXEC)) < 0)
-		return -errno;
+	if ((self = open(SELF_NETNS, O_RDONLY | O_CLOEXEC)) < 0) {
+		err = -errno;
+		close(nsfd);
+		*why = WHY_ENTER_NS;
+		return err;
+	}
 	if (setns(nsfd, CLONE_NEWNET) < 0) {
 		err = -errno;
 		close(self);
+		close(nsfd);
+		*why = WHY_ENTER_NS;
 		return err;
 	}
-	err = nl_connect(sk, NETLINK_ROUTE);
+	close(nsfd);
+	err = fn(arg);
 	if (setns(self, CLONE_NEWNET) < 0) {
-		/* The main thread would now run in a container's namespace
-		 * and configure the wrong links: nothing sane is left. */
+		/* The thread would now run in a container's namespace and
+		 * configure the wrong links: nothing sane is left. */
 		log_error("cannot return to the daemon's network namespace: "
 		    "%s", strerror(errno));
 		abort();
 	}
 	close(self);
-	if (err < 0) {
-		*why = WHY_SOCKET;
-		return nl_errno(err);
-	}
-	return 0;
+	return err;
 }
 
-/* A connected, blocking request socket in the namespace nsfd (-1: ours). */
 static int
-sock_open_fd(int nsfd, struct nl_sock **out, const char **why)
+sock_connect_here(void *arg)
+{
+	int err = nl_connect(arg, NETLINK_ROUTE);
+
+	return err < 0 ? nl_errno(err) : 0;
+}
+
+/* A connected, blocking request socket in the namespace netns (NULL:
+ * the caller's). */
+static int
+sock_open(const char *netns, struct nl_sock **out, const char **why)
 {
 	struct nl_sock *sk;
 	int err;
@@ -200,28 +218,12 @@ sock_open_fd(int nsfd, struct nl_sock **out, const char **why)
 	*why = WHY_SOCKET;
 	if (!(sk = nl_socket_alloc()))
 		return -ENOMEM;
-	if ((err = sock_connect(sk, nsfd, why)) < 0) {
+	if ((err = nl_netns_call(netns, sock_connect_here, sk, why)) < 0) {
 		nl_socket_free(sk);
 		return err;
 	}
 	*out = sk;
 	return 0;
-}
-
-/* The same, in the namespace named netns (NULL: ours). */
-static int
-sock_open(const char *netns, struct nl_sock **out, const char **why)
-{
-	int nsfd = -1, err;
-
-	if (netns && (err = netns_open(netns, &nsfd)) < 0) {
-		*why = WHY_OPEN_NS;
-		return err;
-	}
-	err = sock_open_fd(nsfd, out, why);
-	if (nsfd >= 0)
-		close(nsfd);
-	return err;
 }
 
 static void
@@ -274,58 +276,39 @@ link_set_up(struct nl_sock *sk, const char *ifname, const char **why)
 }
 
 int
-nl_link_setup(const char *ifname, unsigned mtu, const char *netns,
+nl_link_setup(const char *netns, const char *ifname, unsigned mtu,
     const char **why)
 {
 	struct rtnl_link *link = NULL, *change = NULL;
-	struct nl_sock *sk = NULL, *nsk = NULL;
-	int nsfd = -1, err;
+	struct nl_sock *sk = NULL;
+	int err;
 
-	if ((err = sock_open(NULL, &sk, why)) < 0)
+	if ((err = sock_open(netns, &sk, why)) < 0)
 		return err;
 	*why = WHY_FIND;
 	if ((err = link_find(sk, ifname, &link)) < 0)
 		goto out;
 
-	*why = WHY_MTU;
-	err = -ENOMEM;
-	if (!(change = rtnl_link_alloc()))
-		goto out;
-	rtnl_link_set_mtu(change, mtu);
-	if ((err = link_change(sk, link, change)) < 0)
-		goto out;
-	rtnl_link_put(change);
-	change = NULL;
-
-	if (!netns) {
-		err = link_set_up(sk, ifname, why);
-		goto out;
+	/* A persistent TAP attached to again may be as we want it already;
+	 * leave it alone then, so nothing in the namespace notices. */
+	if (rtnl_link_get_mtu(link) != mtu) {
+		*why = WHY_MTU;
+		err = -ENOMEM;
+		if (!(change = rtnl_link_alloc()))
+			goto out;
+		rtnl_link_set_mtu(change, mtu);
+		if ((err = link_change(sk, link, change)) < 0)
+			goto out;
 	}
-
-	*why = WHY_OPEN_NS;
-	if ((err = netns_open(netns, &nsfd)) < 0)
-		goto out;
-	*why = WHY_MOVE;
-	err = -ENOMEM;
-	if (!(change = rtnl_link_alloc()))
-		goto out;
-	rtnl_link_set_ns_fd(change, nsfd);
-	if ((err = link_change(sk, link, change)) < 0)
-		goto out;
-
-	/* The link may get a new ifindex there; only its name is ours. */
-	if ((err = sock_open_fd(nsfd, &nsk, why)) < 0)
-		goto out;
-	err = link_set_up(nsk, ifname, why);
+	err = 0;
+	if (!(rtnl_link_get_flags(link) & IFF_UP))
+		err = link_set_up(sk, ifname, why);
 
 out:
 	if (change)
 		rtnl_link_put(change);
 	if (link)
 		rtnl_link_put(link);
-	if (nsfd >= 0)
-		close(nsfd);
-	sock_close(nsk);
 	sock_close(sk);
 	return err;
 }
@@ -574,20 +557,93 @@ mon_error(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
 	return NL_SKIP;
 }
 
+struct mon_socket_args {
+	int fd;
+};
+
+static int
+mon_socket_here(void *arg)
+{
+	struct mon_socket_args *a = arg;
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	int size = MON_RCVBUF, fd, err;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	/* Port 0: the kernel picks a free one in the namespace. */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0)
+		goto fail;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
+	    sizeof(size)) < 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0)
+		goto fail;
+	a->fd = fd;
+	return 0;
+fail:
+	err = -errno;
+	close(fd);
+	return err;
+}
+
 int
-nl_mon_open(const char *netns, nl_link_cb cb, void *arg,
+nl_mon_socket(const char *netns, int *fd)
+{
+	struct mon_socket_args a = { .fd = -1 };
+	const char *why;
+	int err;
+
+	if ((err = nl_netns_call(netns, mon_socket_here, &a, &why)) < 0)
+		return err;
+	*fd = a.fd;
+	return 0;
+}
+
+/* Whether fd is a bound NETLINK_ROUTE raw socket, as nl_mon_socket
+ * makes them. */
+static int
+mon_socket_check(int fd)
+{
+	struct sockaddr_nl sa;
+	socklen_t len = sizeof(sa);
+	int v;
+
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0)
+		return -errno;
+	if (len != sizeof(sa) || sa.nl_family != AF_NETLINK || sa.nl_pid == 0)
+		return -EINVAL;
+	len = sizeof(v);
+	if (getsockopt(fd, SOL_SOCKET, SO_PROTOCOL, &v, &len) < 0)
+		return -errno;
+	return v == NETLINK_ROUTE ? 0 : -EINVAL;
+}
+
+int
+nl_mon_open(int fd, const char *netns, nl_link_cb cb, void *arg,
     struct nl_mon **out)
 {
 	struct nl_mon *m;
-	const char *why;
-	int fd, size = MON_RCVBUF, err;
+	int err;
 
+	if ((err = mon_socket_check(fd)) < 0) {
+		close(fd);
+		return err;
+	}
 	m = xcalloc(1, sizeof(*m));
 	m->cb = cb;
 	m->arg = arg;
 	m->netns = netns ? xstrdup(netns) : NULL;
-	if ((err = sock_open(netns, &m->sk, &why)) < 0)
+	if (!(m->sk = nl_socket_alloc())) {
+		close(fd);
+		err = -ENOMEM;
 		goto fail;
+	}
+	if ((err = nl_socket_set_fd(m->sk, NETLINK_ROUTE, fd)) < 0) {
+		/* Not taken over: still ours to close. */
+		close(fd);
+		err = nl_errno(err);
+		goto fail;
+	}
 
 	/* Events carry whatever sequence number caused them. */
 	nl_socket_disable_seq_check(m->sk);
@@ -598,13 +654,6 @@ nl_mon_open(const char *netns, nl_link_cb cb, void *arg,
 	    mon_dump_intr, m);
 	nl_socket_modify_err_cb(m->sk, NL_CB_CUSTOM, mon_error, m);
 
-	fd = nl_socket_get_fd(m->sk);
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &size,
-	    sizeof(size)) < 0 &&
-	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)) < 0) {
-		err = -errno;
-		goto fail;
-	}
 	if ((err = nl_socket_set_nonblocking(m->sk)) < 0 ||
 	    (err = nl_socket_add_membership(m->sk, RTNLGRP_LINK)) < 0) {
 		err = nl_errno(err);

@@ -36,8 +36,9 @@ port_new(const struct conf_port *cp, unsigned nqueues,
 }
 
 int
-port_open(struct port *p, bool vnet_hdr, char **err)
+port_open(struct port *p, struct priv *pv, bool vnet_hdr, char **err)
 {
+	p->pv = pv;
 	return p->backend->open(p, vnet_hdr, err);
 }
 

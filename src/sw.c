@@ -16,6 +16,7 @@
 
 #include "tapswitch/log.h"
 #include "tapswitch/nl.h"
+#include "tapswitch/priv.h"
 #include "tapswitch/sw.h"
 #include "tapswitch/worker.h"
 
@@ -30,6 +31,7 @@ struct sw_mon {
 struct sw {
 	struct conf *conf;		/* [switch] settings; ports live in pt */
 	const struct port_backend *backend;
+	struct priv *pv;		/* NULL: privileged work in-process */
 	struct event_base *base;
 	struct qsbr *qs;
 	struct fdb *fdb;
@@ -51,14 +53,15 @@ netns_equal(const char *a, const char *b)
 
 static void
 sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
-    bool exists, bool up)
+    bool exists, bool ev_up)
 {
 	struct sw *sw = arg;
 	const struct port_set *set = port_table_set(sw->pt);
 
 	for (unsigned i = 0; i < set->n; i++) {
 		struct port *p = set->ports[i];
-		bool was_up = port_is_up(p);
+		bool was_up = port_is_up(p), up;
+		int r;
 
 		if (!netns_equal(p->conf.netns, netns) ||
 		    strcmp(p->conf.ifname, ifname) != 0)
@@ -78,8 +81,13 @@ sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
 		/* Events queue up while ports are being set up, so an event
 		 * may describe a state that is already gone (a new TAP is
 		 * "down" before we bring it up): go by the state now. */
-		if (p->backend->link_state(p, &up) < 0)
+		r = p->backend->link_state(p, &up);
+		if (r == -ENODEV)
 			continue;
+		/* Without an answer (the privileged helper is gone), the
+		 * event is the best there is. */
+		if (r < 0)
+			up = ev_up;
 		p->ifindex = ifindex;
 		port_set_up(p, up);
 		if (was_up != up)
@@ -101,22 +109,23 @@ static int
 sw_mon_ensure(struct sw *sw, const char *netns, char **err)
 {
 	struct sw_mon *m;
-	int r;
+	char *msg = NULL;
+	int fd, r;
 
 	if (!sw->base)
 		return 0;
 	for (m = sw->mons; m; m = m->next)
 		if (netns_equal(m->netns, netns))
 			return 0;
-	m = xcalloc(1, sizeof(*m));
-	r = nl_mon_open(netns, sw_link_changed, sw, &m->mon);
-	if (r == -ENOENT && netns) {
-		*err = xasprintf("network namespace \"%s\" does not exist "
-		    "(no /run/netns/%s): create it with \"ip netns add %s\"",
-		    netns, netns, netns);
-		free(m);
+	/* The socket is made inside netns, which takes privileges; reading
+	 * events from it afterwards does not. */
+	r = priv_monitor(sw->pv, netns, &fd, &msg);
+	if (r < 0) {
+		*err = msg;
 		return r;
 	}
+	m = xcalloc(1, sizeof(*m));
+	r = nl_mon_open(fd, netns, sw_link_changed, sw, &m->mon);
 	if (r < 0) {
 		*err = xasprintf("cannot monitor links in %s%s: %s",
 		    netns ? "namespace " : "the daemon's namespace",
@@ -185,7 +194,7 @@ sw_port_add(struct sw *sw, const struct conf_port *cp, char **err)
 	if (r < 0)
 		return r;
 	p = port_new(cp, sw->n_workers, sw->backend);
-	r = port_open(p, sw->dp.vnet_hdr, err);
+	r = port_open(p, sw->pv, sw->dp.vnet_hdr, err);
 	if (r < 0) {
 		port_free(p);
 		return r;
@@ -210,18 +219,21 @@ sw_port_add(struct sw *sw, const struct conf_port *cp, char **err)
 			return r;
 		}
 	}
-	log_info("port %s: %s, %u queue%s, mtu %u%s%s", p->conf.name,
+	log_info("port %s: %s, %u queue%s, mtu %u%s%s%s", p->conf.name,
 	    p->conf.ifname, p->nqueues, p->nqueues == 1 ? "" : "s",
 	    p->conf.mtu, p->conf.netns ? ", namespace " : "",
-	    p->conf.netns ? p->conf.netns : "");
+	    p->conf.netns ? p->conf.netns : "",
+	    p->created ? "" : ", existing interface attached");
 	return 0;
 }
 
 /* Unpublish p, wait until no worker can touch it or its MAC entries, and
- * free it (closing its TAP). */
+ * free it: its interface is removed, or with keep a persistent one stays
+ * (port.h). */
 static void
-sw_port_remove(struct sw *sw, struct port *p)
+sw_port_remove(struct sw *sw, struct port *p, bool keep)
 {
+	p->keep = keep;
 	for (unsigned q = 0; q < sw->n_workers; q++)
 		worker_detach(sw->workers[q], p);
 	port_table_remove(sw->pt, p);
@@ -248,8 +260,9 @@ sw_mon_drain(struct sw *sw, const char *netns)
 			nl_mon_dispatch(m->mon);
 }
 
-int
-sw_port_del(struct sw *sw, const char *name)
+/* Remove the port called name; keep: see sw_port_remove. */
+static int
+sw_port_del_keep(struct sw *sw, const char *name, bool keep)
 {
 	struct port *p = port_table_find(sw->pt, name);
 	char *netns;
@@ -257,12 +270,19 @@ sw_port_del(struct sw *sw, const char *name)
 	if (!p)
 		return -ENOENT;
 	/* name may be the port's own, which goes with it. */
-	log_info("port %s: removing", p->conf.name);
+	log_info("port %s: removing%s", p->conf.name,
+	    keep ? " (its persistent interface stays)" : "");
 	netns = p->conf.netns ? xstrdup(p->conf.netns) : NULL;
-	sw_port_remove(sw, p);
+	sw_port_remove(sw, p, keep);
 	sw_mon_drain(sw, netns);
 	free(netns);
 	return 0;
+}
+
+int
+sw_port_del(struct sw *sw, const char *name)
+{
+	return sw_port_del_keep(sw, name, false);
 }
 
 struct port *
@@ -363,7 +383,14 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 		struct port *p = port_table_find(sw->pt, cp->name);
 
 		if (p && !conf_port_equal(&p->conf, cp)) {
-			sw_port_del(sw, cp->name);
+			/* The same persistent interface before and after:
+			 * attach to it again rather than re-create it, so
+			 * the namespace keeps its addresses. */
+			bool keep = p->conf.persist && cp->persist &&
+			    strcmp(p->conf.ifname, cp->ifname) == 0 &&
+			    netns_equal(p->conf.netns, cp->netns);
+
+			sw_port_del_keep(sw, cp->name, keep);
 			push_name(&res->changed, &res->n_changed, cp->name);
 		} else if (p) {
 			res->n_unchanged++;
@@ -395,9 +422,18 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 	return 0;
 }
 
+static void sw_free(struct sw *sw, bool drop_created);
+
 int
 sw_create(const struct conf *conf, const struct port_backend *backend,
     struct event_base *base, struct sw **out, char **err)
+{
+	return sw_create_with(conf, backend, NULL, base, out, err);
+}
+
+int
+sw_create_with(const struct conf *conf, const struct port_backend *backend,
+    struct priv *pv, struct event_base *base, struct sw **out, char **err)
 {
 	struct sw *sw = xcalloc(1, sizeof(*sw));
 	int r;
@@ -405,6 +441,7 @@ sw_create(const struct conf *conf, const struct port_backend *backend,
 	sw->conf = conf_dup(conf);
 	sw->started = now_sec();
 	sw->backend = backend;
+	sw->pv = pv;
 	sw->base = base;
 	qsbr_create(&sw->qs);
 	r = fdb_create(conf->sw.fdb_size, sw->qs, &sw->fdb);
@@ -450,12 +487,14 @@ sw_create(const struct conf *conf, const struct port_backend *backend,
 	*out = sw;
 	return 0;
 fail:
-	sw_destroy(sw);
+	/* A start that fails leaves things as they were: interfaces it
+	 * created go, persistent ones it found stay. */
+	sw_free(sw, true);
 	return r;
 }
 
-void
-sw_destroy(struct sw *sw)
+static void
+sw_free(struct sw *sw, bool drop_created)
 {
 	if (!sw)
 		return;
@@ -465,8 +504,11 @@ sw_destroy(struct sw *sw)
 	if (sw->pt) {
 		const struct port_set *set;
 
-		while ((set = port_table_set(sw->pt))->n > 0)
-			sw_port_remove(sw, set->ports[set->n - 1]);
+		while ((set = port_table_set(sw->pt))->n > 0) {
+			struct port *p = set->ports[set->n - 1];
+
+			sw_port_remove(sw, p, !(drop_created && p->created));
+		}
 	}
 	for (unsigned q = 0; q < sw->n_workers; q++)
 		worker_destroy(sw->workers[q]);
@@ -487,6 +529,12 @@ sw_destroy(struct sw *sw)
 	qsbr_destroy(sw->qs);
 	conf_free(sw->conf);
 	free(sw);
+}
+
+void
+sw_destroy(struct sw *sw)
+{
+	sw_free(sw, false);
 }
 
 void

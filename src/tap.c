@@ -8,8 +8,10 @@
  * accepts the same from us, which is what makes bulk TCP through the
  * switch fast (see DESIGN.md, "Offloads").
  *
- * Only the character-device side lives here; MTU, namespace and link
- * state are set through rtnetlink by nl.c.
+ * Only the character-device side lives here; MTU and link state are set
+ * through rtnetlink by nl.c.  Which network namespace a TAP is created in
+ * (or looked up in) is decided by the namespace of the thread that opens
+ * /dev/net/tun: the caller enters it first (priv.c).
  *
  * Throughput notes (what is set here and what is deliberately not):
  *
@@ -132,8 +134,14 @@ configure(int fd, bool vnet_hdr)
 
 	if (ioctl(fd, TUNSETSNDBUF, &sndbuf) < 0)
 		return -errno;
-	if (!vnet_hdr)
+	if (!vnet_hdr) {
+		/* Offloads are device state, not flags of a queue: a
+		 * persistent TAP from a run with offload = yes still has
+		 * them, and would hand us GSO frames we cannot take. */
+		if (ioctl(fd, TUNSETOFFLOAD, 0UL) < 0)
+			return -errno;
 		return 0;
+	}
 	if (ioctl(fd, TUNSETVNETHDRSZ, &hdrlen) < 0)
 		return -errno;
 	/* The kernel refuses the whole request (EINVAL) when it does not
@@ -149,8 +157,16 @@ configure(int fd, bool vnet_hdr)
 }
 
 int
-tap_open(const char *ifname, unsigned nqueues, bool vnet_hdr, int *fds,
-    bool *created)
+tap_set_persist(int fd, bool persist)
+{
+	if (ioctl(fd, TUNSETPERSIST, persist ? 1UL : 0UL) < 0)
+		return -errno;
+	return 0;
+}
+
+int
+tap_open(const char *ifname, unsigned nqueues, bool vnet_hdr,
+    bool persist, int *fds, bool *created)
 {
 	short flags = IFF_TAP | IFF_NO_PI | IFF_MULTI_QUEUE;
 	bool existed;
@@ -186,6 +202,9 @@ tap_open(const char *ifname, unsigned nqueues, bool vnet_hdr, int *fds,
 			goto fail;
 	}
 	if ((err = configure(fds[0], vnet_hdr)) < 0)
+		goto fail;
+	/* Last, so that a failure before leaves nothing persistent. */
+	if (persist && (err = tap_set_persist(fds[0], true)) < 0)
 		goto fail;
 	*created = !existed;
 	return 0;

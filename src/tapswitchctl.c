@@ -69,6 +69,8 @@ struct cmd {
 	const char *synopsis;		/* arguments, for usage messages */
 	const char *help;
 	const char *method;		/* NULL: answered locally */
+	const char *method_arg;		/* instead, when the positional
+					 * argument is given */
 	unsigned min_args, max_args;	/* positional words */
 	const char *arg_param;		/* params key of the positional arg */
 	const char *arg_meta;		/* its name in messages */
@@ -85,6 +87,7 @@ static void print_fdb(json_t *);
 static void print_flushed(json_t *);
 static void print_stats(json_t *);
 static void print_reload(json_t *);
+static void print_log_level(json_t *);
 
 static const struct cmd_key fdb_show_keys[] = {
 	{ "port", ARG_STRING, false, "NAME" },
@@ -150,6 +153,11 @@ static const struct cmd cmds[] = {
 	{ .noun = "reload", .synopsis = "",
 	  .help = "re-read the configuration file",
 	  .method = "config.reload", .print = print_reload },
+	{ .noun = "log", .verb = "level", .synopsis = "[LEVEL]",
+	  .help = "show or set the level of the daemon's log",
+	  .method = "log.get", .method_arg = "log.set", .max_args = 1,
+	  .arg_param = "level", .arg_meta = "LEVEL",
+	  .print = print_log_level },
 	{ .noun = "help", .synopsis = "",
 	  .help = "show this help" },
 };
@@ -1210,6 +1218,19 @@ print_reload(json_t *r)
 	table_print(&t, "");
 }
 
+/* log.get and log.set: the level, and what it was before a change. */
+static void
+print_log_level(json_t *r)
+{
+	const char *level = json_string_value(json_object_get(r, "level"));
+	const char *prev = json_string_value(json_object_get(r, "previous"));
+
+	if (prev && level && strcmp(prev, level) != 0)
+		printf("log level: %s (was %s)\n", level, prev);
+	else
+		printf("log level: %s\n", level ? level : "-");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1223,6 +1244,7 @@ main(int argc, char **argv)
 	const char *sock = getenv("TAPSWITCH_SOCKET");
 	struct flags fl = { .json = false };
 	const struct cmd *c;
+	const char *method;
 	json_t *params, *request, *reply, *result;
 	int ch, used, status = 0;
 
@@ -1278,8 +1300,10 @@ main(int argc, char **argv)
 		return 0;
 	}
 
+	method = c->method_arg && json_object_get(params, c->arg_param) ?
+	    c->method_arg : c->method;
 	request = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0",
-	    "id", REQUEST_ID, "method", c->method, "params", params);
+	    "id", REQUEST_ID, "method", method, "params", params);
 	reply = call(sock, request);
 	json_decref(request);
 

@@ -1,8 +1,10 @@
 /*
  * tapswitchd.c - main() of the switch daemon.
  *
- * Parses the command line and the configuration, builds the switch (which
- * starts the workers and opens every port), then runs the libevent main
+ * Parses the command line and the configuration, forks the privileged
+ * helper (priv.h), listens on the control socket, drops every privilege
+ * (and becomes user =), builds the switch (which starts the workers and
+ * opens every port through the helper), then runs the libevent main
  * loop: signals, the MAC aging timer and the netlink monitors.  On SIGTERM
  * or SIGINT it tears everything down and exits 0.
  */
@@ -24,31 +26,48 @@
 #include "tapswitch/conf.h"
 #include "tapswitch/ctl.h"
 #include "tapswitch/log.h"
+#include "tapswitch/metrics.h"
+#include "tapswitch/notify.h"
+#include "tapswitch/priv.h"
 #include "tapswitch/sw.h"
 
 #define EXIT_USAGE 2
+#define OPT_SYSLOG 256		/* --syslog has no short form */
+#define OPT_USER 257		/* --user neither */
 
 struct daemon {
 	struct event_base *base;
 	struct sw *sw;
 	struct ctl *ctl;
+	struct metrics *metrics;	/* metrics_listen (metrics.h) */
 	const char *conf_path;
 	const char *pidfile;
 	const char *socket_path;	/* -s: overrides control_socket */
+	const char *user;		/* --user: overrides user */
+	struct priv *pv;		/* privileged helper; NULL: none */
 	bool verbose;			/* -v: debug, whatever log_level says */
 	bool stopping;
+	/* Service manager status (notify.h): the STATUS= text last sent,
+	 * what the last failed reload said (NULL after a good one), and
+	 * the timer that keeps the text current as ports change. */
+	char status[NOTIFY_STATUS_MAX + 1];
+	char *reload_note;
+	struct event *ev_status;
 };
 
 static void __attribute__((noreturn))
 usage(FILE *f, int status)
 {
 	fprintf(f,
-	    "usage: tapswitchd [-nv] [-f FILE] [-s SOCKET] [--pidfile PATH]\n"
+	    "usage: tapswitchd [-nv] [-f FILE] [-s SOCKET] [--pidfile PATH] "
+	    "[--syslog]\n                  [--user NAME]\n"
 	    "  -f, --config FILE   configuration file (default %s)\n"
 	    "  -s, --socket PATH   control socket (overrides control_socket)\n"
 	    "  -n, --check         check the configuration and exit\n"
-	    "  -v, --verbose       log more (repeat for debug)\n"
+	    "  -v, --verbose       log at debug level (overrides log_level)\n"
 	    "      --pidfile PATH  write the process id to PATH once running\n"
+	    "      --syslog        log to syslog instead of stderr\n"
+	    "      --user NAME     run as NAME (overrides user)\n"
 	    "  -h, --help          show this help\n"
 	    "  -V, --version       show the version\n",
 	    CONF_DEFAULT_PATH);
@@ -65,6 +84,10 @@ daemon_load(struct daemon *d, struct conf **conf, char **err)
 		free((*conf)->sw.control_socket);
 		(*conf)->sw.control_socket = xstrdup(d->socket_path);
 	}
+	if (r == 0 && d->user) {
+		free((*conf)->sw.user);
+		(*conf)->sw.user = xstrdup(d->user);
+	}
 	return r;
 }
 
@@ -78,16 +101,55 @@ names_json(char **names, size_t n)
 	return a;
 }
 
+/* The one-line summary that "systemctl status" shows. */
+static void
+daemon_summary(const struct daemon *d, char *buf, size_t size)
+{
+	const struct port_set *set = sw_ports(d->sw);
+	const struct conf_switch *cs = &sw_conf(d->sw)->sw;
+	unsigned up = 0;
+
+	for (unsigned i = 0; i < set->n; i++)
+		up += port_is_up(set->ports[i]);
+	snprintf(buf, size, "%u port%s (%u up), %u queue%s, offload %s%s%s",
+	    set->n, set->n == 1 ? "" : "s", up, cs->queues,
+	    cs->queues == 1 ? "" : "s", cs->offload ? "on" : "off",
+	    d->reload_note ? "; " : "", d->reload_note ? d->reload_note : "");
+}
+
+/* Tell the service manager the current summary: with READY=1 when ready
+ * (start-up or a reload is complete), otherwise only when it changed. */
+static void
+daemon_notify(struct daemon *d, bool ready)
+{
+	char buf[sizeof(d->status)];
+
+	daemon_summary(d, buf, sizeof(buf));
+	if (ready)
+		notify_ready("%s", buf);
+	else if (strcmp(buf, d->status) != 0)
+		notify_status("%s", buf);
+	memcpy(d->status, buf, sizeof(buf));
+}
+
+/* Ports come and go (port add/del) and links go up and down between
+ * reloads: keep STATUS= current, checked once a second. */
+static void
+on_status_timer(evutil_socket_t fd, short what, void *arg)
+{
+	daemon_notify(arg, false);
+}
+
 /* Re-read the file and apply the difference.  On success returns the
  * result object; otherwise NULL with err set (the switch is unchanged
  * when the file is invalid). */
 static json_t *
-daemon_reload(struct daemon *d, struct ctl_err *err)
+daemon_reload_apply(struct daemon *d, struct ctl_err *err)
 {
 	struct sw_reload_result res;
 	struct conf *conf;
 	json_t *result;
-	char *e = NULL;
+	char *e = NULL, *me = NULL;
 	int r;
 
 	r = daemon_load(d, &conf, &e);
@@ -100,6 +162,16 @@ daemon_reload(struct daemon *d, struct ctl_err *err)
 	r = sw_reload(d->sw, conf, &res, &e);
 	if (r != -EINVAL && !d->verbose)
 		log_set_level(conf->sw.log_level);
+	if (r != -EINVAL &&
+	    metrics_listen(d->metrics, conf->sw.metrics_listen, &me) < 0) {
+		const char *addr = metrics_address(d->metrics);
+		char *t = addr ? xasprintf("%s; metrics stay on %s", me, addr) :
+		    xasprintf("%s; metrics are off", me);
+
+		free(me);
+		me = t;
+		log_error("reload: %s", me);
+	}
 	conf_free(conf);
 	if (r == -EINVAL) {
 		log_error("reload refused: %s", e);
@@ -110,11 +182,15 @@ daemon_reload(struct daemon *d, struct ctl_err *err)
 	log_info("reloaded %s: %zu added, %zu removed, %zu changed, %zu "
 	    "unchanged", d->conf_path, res.n_added, res.n_removed,
 	    res.n_changed, res.n_unchanged);
-	if (r < 0) {
-		log_error("reload: some ports could not be set up:\n%s", e);
-		ctl_error(err, CTL_E_FAILED, "the new configuration was applied "
-		    "except:\n%s", e);
+	if (r < 0 || me) {
+		if (r < 0)
+			log_error("reload: some ports could not be set up:\n%s",
+			    e);
+		ctl_error(err, CTL_E_FAILED, "the new configuration was "
+		    "applied except:\n%s%s%s", r < 0 ? e : "",
+		    r < 0 && me ? "\n" : "", me ? me : "");
 		free(e);
+		free(me);
 		sw_reload_result_free(&res);
 		return NULL;
 	}
@@ -124,6 +200,28 @@ daemon_reload(struct daemon *d, struct ctl_err *err)
 	    "changed", names_json(res.changed, res.n_changed),
 	    "unchanged", (json_int_t)res.n_unchanged);
 	sw_reload_result_free(&res);
+	return result;
+}
+
+/* daemon_reload_apply, announced to the service manager: RELOADING=1,
+ * then READY=1 with the new summary, which says whether it failed. */
+static json_t *
+daemon_reload(struct daemon *d, struct ctl_err *err)
+{
+	json_t *result;
+
+	notify_reloading();
+	result = daemon_reload_apply(d, err);
+	free(d->reload_note);
+	d->reload_note = NULL;
+	if (!result && err->code == CTL_E_FAILED)
+		d->reload_note = xstrdup("last reload applied in part (see "
+		    "the log)");
+	else if (!result)
+		d->reload_note = xasprintf("last reload refused: %.*s",
+		    (int)strcspn(err->message ? err->message : "", "\n"),
+		    err->message ? err->message : "");
+	daemon_notify(d, true);
 	return result;
 }
 
@@ -176,6 +274,7 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	struct daemon *d = arg;
 
 	log_info("%s received, stopping", strsignal((int)sig));
+	notify_stopping();
 	d->stopping = true;
 	event_base_loopbreak(d->base);
 }
@@ -195,15 +294,23 @@ raise_nofile(void)
 	}
 }
 
+/* Create the pidfile while still privileged: with user = its directory
+ * need not be writable by that user.  Written by write_pidfile once
+ * running (and removed on exit by the privileged helper). */
 static int
-write_pidfile(const char *path)
+pidfile_open(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int
+write_pidfile(int fd)
 {
 	char buf[32];
-	int fd, len;
+	int len;
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
 	len = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
 	if (write(fd, buf, (size_t)len) != len) {
 		int e = errno ? errno : EIO;
@@ -212,6 +319,37 @@ write_pidfile(const char *path)
 		return -e;
 	}
 	return close(fd) < 0 ? -errno : 0;
+}
+
+/*
+ * Give up privileges for good (priv_drop).  With user =, the control
+ * socket is first handed to that user, so that it stays "the daemon's
+ * own" (its group stays control_group when one is set).
+ */
+static int
+daemon_drop_privileges(struct daemon *d, const struct conf *conf,
+    const struct priv_user *user)
+{
+	char *err = NULL;
+
+	if (user && chown(conf->sw.control_socket, user->uid,
+	    conf->sw.control_group ? (gid_t)-1 : user->gid) < 0) {
+		int e = errno;
+
+		log_error("cannot give the control socket %s to user %s: %s",
+		    conf->sw.control_socket, user->name, strerror(e));
+		return -e;
+	}
+	if (priv_drop(d->pv, user, &err) < 0) {
+		log_error("cannot drop privileges: %s", err);
+		free(err);
+		return -EPERM;
+	}
+	if (d->pv)
+		log_info("running as %s without capabilities; the privileged "
+		    "helper (pid %ld) keeps CAP_NET_ADMIN and CAP_SYS_ADMIN",
+		    user ? user->name : "root", (long)priv_pid(d->pv));
+	return 0;
 }
 
 int
@@ -223,15 +361,18 @@ main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'n' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "pidfile", required_argument, NULL, 'P' },
+		{ "syslog", no_argument, NULL, OPT_SYSLOG },
+		{ "user", required_argument, NULL, OPT_USER },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d = { .conf_path = CONF_DEFAULT_PATH };
 	struct event *ev_term, *ev_int, *ev_hup;
+	struct priv_user user = { 0 };
 	struct conf *conf;
-	bool check_only = false;
-	int verbose = 0, c, r;
+	bool check_only = false, use_syslog = false;
+	int verbose = 0, c, r, pidfd = -1;
 	char *err = NULL;
 
 	log_init("tapswitchd", false);
@@ -252,6 +393,12 @@ main(int argc, char **argv)
 		case 'P':
 			d.pidfile = optarg;
 			break;
+		case OPT_SYSLOG:
+			use_syslog = true;
+			break;
+		case OPT_USER:
+			d.user = optarg;
+			break;
 		case 'h':
 			usage(stdout, 0);
 		case 'V':
@@ -263,6 +410,9 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(stderr, EXIT_USAGE);
+	/* -n answers on the terminal, whatever --syslog says. */
+	if (use_syslog && !check_only)
+		log_init("tapswitchd", true);
 	if (verbose) {
 		d.verbose = true;
 		log_set_level(LOG_LVL_DEBUG);
@@ -271,6 +421,8 @@ main(int argc, char **argv)
 	r = daemon_load(&d, &conf, &err);
 	if (r < 0) {
 		fprintf(stderr, "%s\n", err);
+		if (use_syslog && !check_only)
+			log_error("%s", err);
 		free(err);
 		return 1;
 	}
@@ -281,6 +433,38 @@ main(int argc, char **argv)
 		    conf->n_ports, conf->n_ports == 1 ? "" : "s");
 		conf_free(conf);
 		return 0;
+	}
+
+	/*
+	 * Privilege separation (priv.h), first of all: the user must exist,
+	 * and as root the privileged helper is forked now, while this is
+	 * the only thread and before anything privileged is done.  It
+	 * removes the pidfile and the control socket on an orderly stop,
+	 * which this process may no longer be allowed to do by then.
+	 */
+	if (conf->sw.user && priv_user_lookup(conf->sw.user, &user, &err) < 0) {
+		log_error("%s", err);
+		free(err);
+		conf_free(conf);
+		return 1;
+	}
+	if (geteuid() == 0) {
+		const char *cleanup[] = { conf->sw.control_socket, d.pidfile,
+		    NULL };
+
+		if (priv_start(cleanup, &d.pv, &err) < 0) {
+			log_error("%s", err);
+			free(err);
+			priv_user_destroy(&user);
+			conf_free(conf);
+			return 1;
+		}
+	} else if (conf->sw.user) {
+		log_error("user = %s: tapswitchd must be started as root to "
+		    "change to another user", conf->sw.user);
+		priv_user_destroy(&user);
+		conf_free(conf);
+		return 1;
 	}
 
 	/* A write to a closed socket must fail, not kill the daemon. */
@@ -321,15 +505,59 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	r = sw_create(conf, &port_backend_tap, d.base, &d.sw, &err);
-	if (r < 0) {
-		log_error("%s", err);
+	/* The metrics port too, before any TAP is opened and while the
+	 * daemon may still bind any port; /metrics is served once the
+	 * switch exists (the loop runs only then anyway). */
+	metrics_create(d.base, &d.metrics);
+	if (metrics_listen(d.metrics, conf->sw.metrics_listen, &err) < 0) {
+		log_error("%s: %s", conf->path, err);
 		free(err);
-		ctl_destroy(d.ctl);	/* removes the socket */
+		metrics_destroy(d.metrics);
+		ctl_destroy(d.ctl);
 		conf_free(conf);
 		return 1;
 	}
+	/*
+	 * Nothing privileged is left for this process: opening ports,
+	 * following links in namespaces and removing the pidfile and the
+	 * socket at the end go through the helper.  Drop everything now,
+	 * before the workers start (capabilities are per thread).
+	 */
+	if ((d.pidfile && (pidfd = pidfile_open(d.pidfile)) < 0) ||
+	    daemon_drop_privileges(&d, conf, user.name ? &user : NULL) < 0) {
+		if (d.pidfile && pidfd < 0)
+			log_error("cannot write %s: %s", d.pidfile,
+			    strerror(-pidfd));
+		else if (pidfd >= 0) {
+			close(pidfd);
+			unlink(d.pidfile);
+		}
+		metrics_destroy(d.metrics);
+		ctl_destroy(d.ctl);
+		priv_stop(d.pv);
+		priv_user_destroy(&user);
+		conf_free(conf);
+		return 1;
+	}
+	priv_user_destroy(&user);
+	r = sw_create_with(conf, &port_backend_tap, d.pv, d.base, &d.sw,
+	    &err);
+	if (r < 0) {
+		log_error("%s", err);
+		free(err);
+		metrics_destroy(d.metrics);
+		ctl_destroy(d.ctl);	/* removes the socket */
+		if (pidfd >= 0) {
+			close(pidfd);
+			unlink(d.pidfile);
+		}
+		priv_stop(d.pv);	/* removes what this user cannot */
+		conf_free(conf);
+		return 1;
+	}
+	metrics_set_switch(d.metrics, d.sw);
 	sw_ctl_register(d.sw, d.ctl);
+	log_ctl_register(d.ctl);
 	ctl_register(d.ctl, "config.reload", "",
 	    "re-read the configuration file and apply the difference",
 	    CTL_MUTATING, h_reload, &d);
@@ -337,22 +565,41 @@ main(int argc, char **argv)
 	    conf->n_ports, conf->n_ports == 1 ? "" : "s", conf->sw.queues,
 	    conf->sw.queues == 1 ? "" : "s", conf->sw.offload ? "on" : "off");
 	conf_free(conf);
-	if (d.pidfile && (r = write_pidfile(d.pidfile)) < 0) {
+	if (d.pidfile && (r = write_pidfile(pidfd)) < 0) {
 		log_error("cannot write %s: %s", d.pidfile, strerror(-r));
 		ctl_destroy(d.ctl);
+		metrics_destroy(d.metrics);
 		sw_destroy(d.sw);
+		priv_stop(d.pv);
 		return 1;
 	}
+
+	/* Ready: every port is up and the control socket listens.  Last
+	 * thing before the loop, so nothing that start-up still does can
+	 * come after it. */
+	if (notify_enabled()) {
+		static const struct timeval second = { 1, 0 };
+
+		d.ev_status = event_new(d.base, -1, EV_PERSIST,
+		    on_status_timer, &d);
+		event_add(d.ev_status, &second);
+	}
+	daemon_notify(&d, true);
 
 	event_base_dispatch(d.base);
 
 	ctl_destroy(d.ctl);
+	metrics_destroy(d.metrics);	/* before the switch it reads */
 	sw_destroy(d.sw);
 	if (d.pidfile)
 		unlink(d.pidfile);
+	priv_stop(d.pv);	/* after everything that may still ask it */
 	event_free(ev_term);
 	event_free(ev_int);
 	event_free(ev_hup);
+	if (d.ev_status)
+		event_free(d.ev_status);
+	free(d.reload_note);
 	event_base_free(d.base);
 	log_info("stopped");
 	return 0;

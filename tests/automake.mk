@@ -5,7 +5,10 @@ UNIT_TESTS = \
 	tests/unit/test_frame \
 	tests/unit/test_fdb \
 	tests/unit/test_fwd \
-	tests/unit/test_ctl
+	tests/unit/test_ctl \
+	tests/unit/test_log \
+	tests/unit/test_metrics \
+	tests/unit/test_priv
 
 UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_LDADD = $(TSW_LIBS) $(CHECK_LIBS)
@@ -25,6 +28,15 @@ tests_unit_test_fwd_LDADD = $(UNIT_LDADD)
 tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
 tests_unit_test_ctl_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_ctl_LDADD = $(UNIT_LDADD)
+tests_unit_test_log_SOURCES = tests/unit/test_log.c
+tests_unit_test_log_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS)
+tests_unit_test_log_LDADD = $(UNIT_LDADD)
+tests_unit_test_metrics_SOURCES = tests/unit/test_metrics.c
+tests_unit_test_metrics_CFLAGS = $(UNIT_CFLAGS) $(LIBEVENT_CFLAGS)
+tests_unit_test_metrics_LDADD = $(UNIT_LDADD)
+tests_unit_test_priv_SOURCES = tests/unit/test_priv.c
+tests_unit_test_priv_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_priv_LDADD = $(UNIT_LDADD)
 
 # Integration tests: shell scripts in network namespaces.  They need root
 # and exit 77 (skip) without it.
@@ -37,7 +49,17 @@ INTEGRATION_TESTS = \
 	tests/integration/jumbo.sh \
 	tests/integration/iperf.sh \
 	tests/integration/sigterm.sh \
-	tests/integration/link-events.sh
+	tests/integration/link-events.sh \
+	tests/integration/systemd-unit.sh \
+	tests/integration/sd-notify.sh \
+	tests/integration/ctl-commands.sh \
+	tests/integration/ctl-reload-bad.sh \
+	tests/integration/ctl-bad-input.sh \
+	tests/integration/ctl-live-changes.sh \
+	tests/integration/log-level.sh \
+	tests/integration/metrics.sh \
+	tests/integration/persist.sh \
+	tests/integration/privileges.sh
 
 # A small AF_PACKET tool the integration tests use to send and capture
 # raw (tagged) frames.

@@ -30,6 +30,7 @@
 #define CONF_MTU_MAX 65535
 #define CONF_MTU_DEFAULT 1500
 #define CONF_IFNAME_MAX 15		/* IFNAMSIZ - 1 */
+#define CONF_NETNS_MAX 64		/* longest netns = name */
 
 struct conf_port {
 	char *name;		/* section name, [A-Za-z0-9_.-]{1,64} */
@@ -114,6 +115,12 @@ int conf_port_check(const struct conf_port *p, char **err);
 
 /* Port name syntax check: 1..64 of [A-Za-z0-9_.-]. */
 bool conf_port_name_valid(const char *name);
+/* Interface name syntax check, as for ifname = (1..15 bytes, no '/', ':',
+ * blank or control character, not "." or ".."). */
+bool conf_ifname_valid(const char *ifname);
+/* Namespace name syntax check, as for netns = (1..64 of [A-Za-z0-9_.-],
+ * not "." or ".."). */
+bool conf_netns_valid(const char *netns);
 
 /* True when two ports would be set up identically (reload keeps them). */
 bool conf_port_equal(const struct conf_port *a, const struct conf_port *b);

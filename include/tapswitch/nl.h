@@ -6,7 +6,9 @@
  * NULL netns means the daemon's own namespace.  Work inside another
  * namespace is done on a netlink socket opened there (the calling thread
  * enters the namespace just long enough to create the socket), so no
- * thread of the daemon stays in a foreign namespace.
+ * thread of the daemon stays in a foreign namespace.  What needs
+ * privileges is called by priv.c, in the privileged helper process when
+ * there is one; the monitor itself runs unprivileged.
  *
  * Main thread only.
  */
@@ -19,12 +21,25 @@
 int nl_errno(int nle);
 
 /*
- * Bring the link ifname of the daemon's namespace to the given MTU, move
- * it into netns when netns is not NULL, and set it up there.  Returns 0
- * or -errno; *why then points to a static description of the step that
- * failed ("set MTU", "move to namespace", ...).
+ * Call fn(arg) with the calling thread inside the network namespace netns
+ * (NULL: just call it), and return the thread to its own namespace
+ * afterwards (it aborts the process if it cannot: the thread would act
+ * on the wrong links).  Returns fn's result, or -errno when the
+ * namespace cannot be opened or entered; only then *why is set ("open
+ * namespace", "enter namespace").  Entering needs CAP_SYS_ADMIN.
  */
-int nl_link_setup(const char *ifname, unsigned mtu, const char *netns,
+int nl_netns_call(const char *netns, int (*fn)(void *arg), void *arg,
+    const char **why);
+
+/*
+ * Bring the link ifname of netns (NULL: the caller's namespace) to the
+ * given MTU and set it up; what is already so is left untouched, so an
+ * interface attached to again keeps its state.  Returns 0 or -errno;
+ * *why then points to a static description of the step that failed
+ * ("open namespace", "enter namespace", "find link", "set MTU",
+ * "set up", ...).
+ */
+int nl_link_setup(const char *netns, const char *ifname, unsigned mtu,
     const char **why);
 
 /* Look up ifname in netns: its ifindex (> 0) and whether it is up (IFF_UP).
@@ -32,8 +47,7 @@ int nl_link_setup(const char *ifname, unsigned mtu, const char *netns,
 int nl_link_get(const char *netns, const char *ifname, int *ifindex,
     bool *up);
 
-/* Delete the link ifindex in netns (used for persistent TAPs and TAPs in
- * other namespaces).  0, -ENODEV, or -errno. */
+/* Delete the link ifindex in netns.  0, -ENODEV, or -errno. */
 int nl_link_delete(const char *netns, int ifindex);
 
 /*
@@ -53,7 +67,23 @@ typedef void (*nl_link_cb)(void *arg, const char *netns, int ifindex,
 
 struct nl_mon;
 
-int nl_mon_open(const char *netns, nl_link_cb cb, void *arg,
+/*
+ * A NETLINK_ROUTE socket of netns (NULL: the caller's namespace) for
+ * nl_mon_open: bound, close-on-exec, with a receive buffer large enough
+ * for bursts of events (beyond net.core.rmem_max with CAP_NET_ADMIN).
+ * Creating it in another namespace needs CAP_SYS_ADMIN; using it
+ * afterwards needs nothing, so the privileged helper makes it and hands
+ * it over (priv.h).  0 or -errno.
+ */
+int nl_mon_socket(const char *netns, int *fd);
+
+/*
+ * Start monitoring on fd, a socket from nl_mon_socket (checked: a bound
+ * NETLINK_ROUTE socket), of the namespace netns (NULL: the daemon's; used
+ * in callbacks and messages).  Takes fd over, also on failure.  0 or
+ * -errno.
+ */
+int nl_mon_open(int fd, const char *netns, nl_link_cb cb, void *arg,
     struct nl_mon **out);
 /* The descriptor to watch for readability (libevent). */
 int nl_mon_fd(const struct nl_mon *m);

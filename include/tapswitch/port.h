@@ -59,15 +59,17 @@ struct port_counters {
 } __attribute__((aligned(CACHE_LINE)));
 
 struct port;
+struct priv;
 
 /* How a port's queue fds come to be.  Main thread. */
 struct port_backend {
 	const char *name;
 	/* Open p->nqueues fds into p->fds and set up the link as p->conf
-	 * says; set p->ifindex and p->created.  0, or -errno with a
-	 * malloc'd message in *err. */
+	 * says, with privileged steps through p->pv; set p->ifindex and
+	 * p->created.  0, or -errno with a malloc'd message in *err. */
 	int (*open)(struct port *p, bool vnet_hdr, char **err);
-	/* Close the fds; remove what open created. */
+	/* Close the fds and remove the interface, unless p->keep: then a
+	 * persistent interface stays for the next start. */
 	void (*close)(struct port *p);
 	/* Current link state: 0 and *up, or -ENODEV when it is gone. */
 	int (*link_state)(struct port *p, bool *up);
@@ -86,8 +88,11 @@ struct port {
 	size_t max_frame;		/* immutable; mtu + Ethernet header */
 	const struct port_backend *backend;
 	void *priv;			/* backend data */
+	struct priv *pv;		/* privileged operations (priv.h) */
 	int ifindex;			/* main thread */
-	bool created;			/* main thread: delete on close */
+	bool created;			/* main thread: open made it */
+	bool keep;			/* main thread: close leaves it if
+					 * persistent (daemon exit, reload) */
 	bool up;			/* main writes, workers read (atomic) */
 	struct port_counters *ctr;	/* [nqueues]; ctr[q] written by worker q */
 };
@@ -96,10 +101,12 @@ struct port {
  * Main thread. */
 struct port *port_new(const struct conf_port *cp, unsigned nqueues,
     const struct port_backend *backend);
-/* Open it through its backend (see struct port_backend). */
-int port_open(struct port *p, bool vnet_hdr, char **err);
-/* Close (if open) and free.  The port must be unpublished and past a
- * grace period. */
+/* Open it through its backend (see struct port_backend); pv (NULL: do
+ * privileged steps in this process) is kept for close and link_state. */
+int port_open(struct port *p, struct priv *pv, bool vnet_hdr, char **err);
+/* Close (if open) and free: the interface is removed, or with p->keep a
+ * persistent one is left in place.  The port must be unpublished and past
+ * a grace period. */
 void port_free(struct port *p);
 
 static inline bool

@@ -18,6 +18,7 @@
 #include "tapswitch/port.h"
 
 struct event_base;
+struct priv;
 struct sw;
 
 /*
@@ -25,19 +26,29 @@ struct sw;
  * queue, and every port of conf with the given backend.  With a non-NULL
  * base, link monitors and the aging timer are registered on it.
  * 0, or -errno with a malloc'd message in *err; nothing is left behind on
- * failure.
+ * failure (interfaces it created are removed again).  What needs
+ * privileges is done in this process.
  */
 int sw_create(const struct conf *conf, const struct port_backend *backend,
     struct event_base *base, struct sw **out, char **err);
 
-/* Stop the workers, close every port (TAPs the switch created disappear)
- * and free everything. */
+/* As sw_create, with what needs privileges done through pv (priv.h: the
+ * privileged helper; NULL: in this process), now and for ports added
+ * later.  pv is not owned and must outlive the switch. */
+int sw_create_with(const struct conf *conf,
+    const struct port_backend *backend, struct priv *pv,
+    struct event_base *base, struct sw **out, char **err);
+
+/* Stop the workers, close every port and free everything.  Persistent
+ * interfaces (persist = yes) stay, for the next start to attach to; the
+ * others disappear. */
 void sw_destroy(struct sw *sw);
 
 /* Add a port while the switch runs.  0, or -errno with *err (-EEXIST when
  * the name or ifname is taken). */
 int sw_port_add(struct sw *sw, const struct conf_port *cp, char **err);
-/* Remove a port and its MAC entries.  0 or -ENOENT. */
+/* Remove a port and its MAC entries, and its interface, persistent or
+ * not.  0 or -ENOENT. */
 int sw_port_del(struct sw *sw, const char *name);
 struct port *sw_port_find(const struct sw *sw, const char *name);
 
@@ -60,7 +71,9 @@ struct sw_reload_result {
  * fdb_size, control_socket, control_group) must be unchanged, or nothing
  * is done and -EINVAL is returned with *err naming them.  Otherwise every
  * port of the new file exists afterwards with the file's settings (ports
- * whose settings did not change are left alone and lose nothing), ports
+ * whose settings did not change are left alone and lose nothing; a port
+ * whose settings changed is re-created, on the same interface when it is
+ * persistent before and after, with the same ifname and netns), ports
  * that the old file had and the new one does not are removed, ports added
  * at runtime and never in a file are kept, and fdb_aging applies at once.
  * If a port cannot be created, the rest is still applied and -EIO is

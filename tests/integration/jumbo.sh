@@ -2,7 +2,9 @@
 # jumbo.sh - port MTUs: with mtu = 9000 on every port the TAPs in the
 # namespaces get MTU 9000 and 9000-byte IP packets (ping -M "do" -s 8972)
 # cross the switch unfragmented; when one port keeps mtu 1500, the same
-# ping to it fails while a 1500-byte one still works.
+# ping to it fails while a 1500-byte one still works.  The TAPs are
+# persistent (the default): the second daemon attaches to them again,
+# sets the new MTU, and the namespaces keep their addresses.
 TEST_TAG=jmbo
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -18,8 +20,8 @@ for p in "${ports[@]}"; do
 	ADDR[$p]=10.4.0.$i
 done
 
-# run_switch NAME - start the daemon with the MTUs in MTU[] and address
-# the TAPs.
+# run_switch NAME - start the daemon with the MTUs in MTU[]; address the
+# TAPs the first time, check the addresses are still there afterwards.
 run_switch() {
 	local conf p
 	conf=$(write_conf "$1" <<EOF
@@ -38,7 +40,13 @@ EOF
 			fail "${IF[$p]} is missing in ${NS[$p]}"
 		[[ $got == "${MTU[$p]}" ]] ||
 			fail "${IF[$p]} has MTU $got in ${NS[$p]}, want ${MTU[$p]}"
-		addr_add "${NS[$p]}" "${IF[$p]}" "${ADDR[$p]}/24"
+		if ((DAEMON_STARTS == 1)); then
+			addr_add "${NS[$p]}" "${IF[$p]}" "${ADDR[$p]}/24"
+		else
+			ip -n "${NS[$p]}" -4 addr show dev "${IF[$p]}" |
+			    grep -qF "inet ${ADDR[$p]}/24" ||
+				fail "${IF[$p]} lost its address across the restart"
+		fi
 	done
 	log "ok: MTUs in the namespaces: a ${MTU[a]}, b ${MTU[b]}, c ${MTU[c]}"
 	wait_until 5 nsx "${NS[a]}" ping -q -n -c 1 -W 1 "${ADDR[b]}" \

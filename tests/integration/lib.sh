@@ -42,6 +42,7 @@ if [[ -z ${TSW_BUILDDIR:-} ]]; then
 	[[ -x $TSW_SRCDIR/build/src/tapswitchd ]] && TSW_BUILDDIR=$TSW_SRCDIR/build
 fi
 TSWD=$TSW_BUILDDIR/src/tapswitchd
+TSWCTL=$TSW_BUILDDIR/src/tapswitchctl
 RAWFRAME=$TSW_BUILDDIR/tests/integration/rawframe
 
 # Everything the EXIT trap undoes.
@@ -96,6 +97,11 @@ require_daemon() {
 	[[ -x $TSWD ]] || fail "$TSWD not found: build it first (TSW_BUILDDIR=$TSW_BUILDDIR)"
 }
 
+# The CLI too, for the tests that drive the control socket.
+require_ctl() {
+	[[ -x $TSWCTL ]] || fail "$TSWCTL not found: build it first (TSW_BUILDDIR=$TSW_BUILDDIR)"
+}
+
 require_rawframe() {
 	[[ -x $RAWFRAME ]] ||
 		fail "$RAWFRAME not found: make tests/integration/rawframe"
@@ -125,6 +131,9 @@ cleanup() {
 		kill -KILL "$pid" 2>/dev/null
 	done
 	wait 2>/dev/null
+	# TAPs are persistent by default (persist = yes) and outlive the
+	# daemon: those in a namespace go with it, those in the root
+	# namespace by name below.
 	for ns in "${CLEANUP_NETNS[@]}"; do
 		ip netns delete "$ns" 2>/dev/null
 	done
@@ -229,6 +238,11 @@ link_exists() {
 	fi
 }
 
+# link_gone NS IFNAME - the opposite, for wait_until.
+link_gone() {
+	! link_exists "$@"
+}
+
 # link_mtu NS IFNAME - print its MTU.
 link_mtu() {
 	local out
@@ -300,6 +314,33 @@ daemon_alive() {
 
 daemon_gone() {
 	! pid_alive "$DAEMON_PID"
+}
+
+# pid_gone PID - the opposite of pid_alive, for wait_until.
+pid_gone() {
+	! pid_alive "$1"
+}
+
+# helper_pid - print the PID of the daemon's privileged helper (its child
+# called tapswitchd-priv, see tapswitchd(8)), or nothing.
+helper_pid() {
+	local pid children
+	[[ -n $DAEMON_PID ]] || return 0
+	# Space-separated PIDs, one list per thread.
+	children=$(cat "/proc/$DAEMON_PID/task/"*/children 2>/dev/null)
+	for pid in $children; do
+		if [[ $(cat "/proc/$pid/comm" 2>/dev/null) == tapswitchd-priv ]]; then
+			echo "$pid"
+			return 0
+		fi
+	done
+}
+
+# proc_status PID FIELD - print FIELD of /proc/PID/status ("Uid", "CapEff",
+# ...), tabs turned into spaces.
+proc_status() {
+	awk -v f="$2:" '$1 == f { $1 = ""; sub(/^ /, ""); print; exit }' \
+	    "/proc/$1/status"
 }
 
 # stop_daemon [SIGNAL] - send SIGTERM (or SIGNAL) to the daemon, wait up
@@ -431,4 +472,68 @@ pass() {
 	check_log_clean "$@"
 	log "PASS"
 	exit 0
+}
+
+# ---- The control socket: tapswitchctl and its JSON output.
+#
+# Helpers that can fail the test set variables instead of printing, so
+# that they never run in a $(...) subshell, where "fail" would only end
+# the subshell.
+
+# ctl ARGS... - run tapswitchctl against this test's daemon ($CTL_SOCK),
+# bounded in time; its exit status is tapswitchctl's.
+ctl() {
+	timeout 40 "$TSWCTL" -s "$CTL_SOCK" "$@"
+}
+
+# ctl_json VAR ARGS... - run "tapswitchctl --json ARGS..." and set VAR to
+# what it printed.  Fails the test unless it exits 0 with one JSON value
+# on stdout and nothing on stderr.
+ctl_json() {
+	local var=$1 out rc=0
+	shift
+	out=$(ctl --json "$@" 2>"$TMP_DIR/ctl.err") || rc=$?
+	((rc == 0)) ||
+		fail "tapswitchctl $*: exit status $rc: $(cat "$TMP_DIR/ctl.err")"
+	[[ ! -s $TMP_DIR/ctl.err ]] ||
+		fail "tapswitchctl $*: unexpected stderr: $(cat "$TMP_DIR/ctl.err")"
+	jq -e . >/dev/null 2>&1 <<<"$out" ||
+		fail "tapswitchctl $*: output is not JSON: $out"
+	printf -v "$var" '%s' "$out"
+}
+
+# ctl_status WANT ARGS... - run "tapswitchctl ARGS..." and fail unless it
+# exits with status WANT.  Sets CTL_OUT and CTL_ERR to its stdout and
+# stderr.  A failing command (WANT > 0) must print nothing on stdout and
+# something on stderr.
+CTL_OUT=""
+CTL_ERR=""
+ctl_status() {
+	local want=$1 rc=0
+	shift
+	ctl "$@" >"$TMP_DIR/ctl.out" 2>"$TMP_DIR/ctl.err" || rc=$?
+	CTL_OUT=$(<"$TMP_DIR/ctl.out")
+	CTL_ERR=$(<"$TMP_DIR/ctl.err")
+	((rc == want)) ||
+		fail "tapswitchctl $*: exit status $rc, want $want; stdout: $CTL_OUT; stderr: $CTL_ERR"
+	if ((want > 0)); then
+		[[ -z $CTL_OUT ]] ||
+			fail "tapswitchctl $*: exit $rc but printed on stdout: $CTL_OUT"
+		[[ -n $CTL_ERR ]] ||
+			fail "tapswitchctl $*: exit $rc without a message on stderr"
+	fi
+}
+
+# json_ok JSON FILTER [WHAT] - fail unless the jq FILTER yields true for
+# JSON (WHAT says what was checked).
+json_ok() {
+	jq -e "$2" >/dev/null 2>&1 <<<"$1" ||
+		fail "${3:-jq check $2} failed on:
+$1"
+}
+
+# json_get JSON FILTER - print jq -r FILTER of JSON (for $(...): it does
+# not fail the test; check what it printed).
+json_get() {
+	jq -r "$2" <<<"$1"
 }

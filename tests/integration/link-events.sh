@@ -3,8 +3,9 @@
 # is deleted, one is set down (and later up again), one is moved to
 # another namespace.  The daemon stays alive, the untouched ports keep
 # forwarding, the port set down forwards again once it is up, the daemon
-# still exits 0 on SIGTERM and the moved TAP disappears with it.  The log
-# may hold warnings about the three ports, and nothing else.
+# still exits 0 on SIGTERM and, the ports having persist = no, the moved
+# TAP disappears with it.  The log may hold warnings about the three
+# ports, and nothing else.
 TEST_TAG=lnkv
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -24,7 +25,8 @@ conf=$(write_conf lnkv <<EOF
 queues = 2
 control_socket = $CTL_SOCK
 $(for p in "${ports[@]}"; do
-	printf '\n[port %s]\nifname = %s\nnetns = %s\n' "$p" "${IF[$p]}" "${NS[$p]}"
+	printf '\n[port %s]\nifname = %s\nnetns = %s\npersist = no\n' \
+	    "$p" "${IF[$p]}" "${NS[$p]}"
 done)
 EOF
 )

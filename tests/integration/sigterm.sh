@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # sigterm.sh - stopping the daemon.
-#   1. Three ports, two in namespaces and one in the root namespace:
-#      SIGTERM makes tapswitchd exit 0 (within 5 s; the time is printed)
-#      and every TAP it created is gone, from every namespace.
+#   1. Three ports with persist = no, two in namespaces and one in the
+#      root namespace: SIGTERM makes tapswitchd exit 0 (within 5 s; the
+#      time is printed) and every TAP it created is gone, from every
+#      namespace.  (persist = yes, the default, keeps them: persist.sh.)
 #   2. A persistent multiqueue TAP made beforehand with "ip tuntap add":
 #      the daemon attaches to it and forwards its frames; after SIGINT it
-#      exits 0 and leaves that TAP in place (it removes only its own).
+#      exits 0 and leaves that TAP in place (with persist = no it removes
+#      only its own).
 TEST_TAG=term
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -25,13 +27,16 @@ control_socket = $CTL_SOCK
 [port a]
 ifname = $IF_A
 netns = $NS_A
+persist = no
 
 [port b]
 ifname = $IF_B
 netns = $NS_B
+persist = no
 
 [port r]
 ifname = $IF_R
+persist = no
 EOF
 )
 start_daemon "$conf"
@@ -66,10 +71,12 @@ control_socket = $CTL_SOCK
 
 [port p]
 ifname = $IF_P
+persist = no
 
 [port q]
 ifname = $IF_Q
 netns = $NS_Q
+persist = no
 EOF
 )
 start_daemon "$conf"

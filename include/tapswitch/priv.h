@@ -1,0 +1,159 @@
+/*
+ * priv.h - privilege separation: a small privileged helper process and
+ * the few operations that still need privileges after start-up.
+ *
+ * Theory of operation.  tapswitchd started as root forks the helper
+ * first, before it does anything privileged and before any other thread
+ * exists (priv_start).  The helper keeps uid 0 (for /dev/net/tun, mode
+ * 0600) and exactly CAP_NET_ADMIN (create and attach TAPs, set MTU and
+ * up) and CAP_SYS_ADMIN (setns into /run/netns/NAME), in its effective,
+ * permitted and bounding sets; it names itself "tapswitchd-priv", dies
+ * with the main process (PR_SET_PDEATHSIG) or when its socket reaches
+ * end-of-file, holds no descriptor but its socket and stdin/out/err, and
+ * ignores the signals the main process handles.  Over a SOCK_SEQPACKET
+ * socketpair it serves one fixed-size request at a time:
+ *
+ *   OPEN_PORT  {ifname, netns, nqueues, mtu, vnet_hdr, persist}
+ *              -> {err, message, created, ifindex, up} + nqueues TAP fds
+ *   LINK_STATE {ifname, netns} -> {err (-ENODEV: no such link), ifindex, up}
+ *   MONITOR    {netns} -> {err} + a NETLINK_ROUTE socket made in netns
+ *   STOP       {} -> {err}; removes the files named at priv_start and exits
+ *
+ * and re-validates every field of every request (sizes, NUL termination,
+ * ifname and netns syntax as tapswitch.conf(5) has it, bounded queue
+ * counts and MTUs, no descriptors passed in): the main process handles
+ * input from the network and the control socket, so the helper assumes it
+ * may be compromised.  What a compromised main process can still do is
+ * what these requests do: open and attach TAP interfaces by name, in the
+ * daemon's namespace or in any namespace under /run/netns.
+ *
+ * The main process drops every capability, its bounding set included,
+ * sets no_new_privs and, with user =, becomes that user with its groups
+ * (priv_drop) -- still single-threaded, so the whole process is covered.
+ * The TAP queue fds and netlink sockets it gets from the helper keep
+ * working without privileges; removing a TAP needs no request at all
+ * (whoever holds a queue fd may clear TUNSETPERSIST, see tap.h).
+ *
+ * One code path: every operation takes a struct priv *, and NULL means
+ * "no helper": the same functions then run in the calling process (unit
+ * tests with the dummy backend, tapswitchd started as another user).
+ *
+ * If the helper dies or stops answering (PRIV_TIMEOUT_MS), the request
+ * fails with -EPIPE (or -ETIMEDOUT, -EPROTO) and a message saying so,
+ * every later one fails at once, and the daemon keeps forwarding on the
+ * ports it has.
+ *
+ * Main thread only.
+ */
+#ifndef TAPSWITCH_PRIV_H
+#define TAPSWITCH_PRIV_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define PRIV_COMM "tapswitchd-priv"	/* the helper's comm (ps, top) */
+#define PRIV_TIMEOUT_MS 10000		/* most a request may take */
+#define PRIV_MESSAGE_MAX 512		/* bytes of an error message */
+
+struct priv;
+
+/* The user the daemon runs as (user = in [switch], or --user). */
+struct priv_user {
+	char *name;
+	uid_t uid;
+	gid_t gid;			/* its primary group */
+};
+
+/* Look name up (getpwnam).  0, or -ENOENT/-errno with a malloc'd message
+ * in *err.  Free with priv_user_destroy. */
+int priv_user_lookup(const char *name, struct priv_user *out, char **err);
+void priv_user_destroy(struct priv_user *u);
+
+/*
+ * Fork the privileged helper.  Call it as root, before any other thread
+ * exists.  cleanup (NULL-terminated, may be NULL; copied) lists files
+ * the helper removes on an orderly priv_stop -- the pidfile and the
+ * control socket, which a main process running as another user cannot
+ * remove from their root-owned directories.  0, or -errno with a
+ * malloc'd message in *err.
+ */
+int priv_start(const char *const *cleanup, struct priv **out, char **err);
+
+/* Ask the helper to remove its cleanup files and exit, wait for it (it is
+ * killed if it does not exit within a second), and free pv.  NULL: no-op. */
+void priv_stop(struct priv *pv);
+
+/* The helper's process id; 0 for NULL or when it is known to be gone. */
+pid_t priv_pid(const struct priv *pv);
+
+/*
+ * Give up the main process's privileges for good.  With a helper (pv not
+ * NULL): clear the bounding set, set no_new_privs, become user if given
+ * (initgroups, setgid, setuid, in that order), and clear every
+ * capability.  Without one, the process keeps CAP_NET_ADMIN and
+ * CAP_SYS_ADMIN if it has them (it does the privileged work itself), drops
+ * every other capability, and user must be NULL.  Call it while the
+ * process has a single thread.  0, or -errno with a malloc'd message in
+ * *err; the caller should then exit.
+ */
+int priv_drop(struct priv *pv, const struct priv_user *user, char **err);
+
+/* OPEN_PORT: what to open. */
+struct priv_port_req {
+	const char *ifname;
+	const char *netns;		/* NULL: the daemon's namespace */
+	unsigned nqueues;		/* 1..CONF_QUEUES_MAX */
+	unsigned mtu;			/* CONF_MTU_MIN..CONF_MTU_MAX */
+	bool vnet_hdr;
+	bool persist;
+};
+
+/* OPEN_PORT: what was opened. */
+struct priv_port_res {
+	int ifindex;
+	bool created;			/* the interface did not exist */
+	bool up;
+};
+
+/*
+ * Open (creating it if needed) the TAP req->ifname directly inside
+ * req->netns, with req->nqueues queues (tap_open), set its MTU and bring
+ * it up there (nl_link_setup), and look up its ifindex and state.  A TAP
+ * that already lives in that namespace -- a persistent one left by an
+ * earlier run -- is attached to again and keeps its addresses.  On
+ * success fills fds[0..nqueues) (the caller owns them) and *res.  On
+ * failure returns -errno with a malloc'd message in *msg that says what
+ * failed and what to do, without the port's name; nothing is left open,
+ * and a TAP this call created is removed again.
+ */
+int priv_open_port(struct priv *pv, const struct priv_port_req *req,
+    int *fds, struct priv_port_res *res, char **msg);
+
+/* LINK_STATE: the ifindex (may be NULL) and IFF_UP of ifname in netns.
+ * 0, -ENODEV when there is no such link, or -errno. */
+int priv_link_state(struct priv *pv, const char *netns, const char *ifname,
+    int *ifindex, bool *up);
+
+/* MONITOR: a link-monitor socket of netns (nl_mon_socket) in *fd, owned
+ * by the caller.  0, or -errno (-ENOENT: no such namespace) with a
+ * malloc'd message in *msg. */
+int priv_monitor(struct priv *pv, const char *netns, int *fd, char **msg);
+
+/*
+ * The helper's request loop on sock: serve requests until end-of-file or
+ * STOP (which removes the cleanup files first), then return.  Runs with
+ * whatever credentials the caller has: priv_start's child narrows them
+ * before it calls this; tests call it in a plain child process and talk
+ * to it through priv_connect.
+ */
+void priv_serve(int sock, const char *const *cleanup);
+
+/* A handle that sends requests on sock (takes it over) to a helper
+ * process pid serving its other end. */
+struct priv *priv_connect(int sock, pid_t pid);
+
+/* Whether buf (len bytes, fds_passed descriptors attached) is a valid
+ * request; the helper's check, exported for the fuzzer.  0 or -EINVAL. */
+int priv_request_check(const void *buf, size_t len, unsigned fds_passed);
+
+#endif

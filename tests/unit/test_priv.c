@@ -1,0 +1,342 @@
+/*
+ * test_priv.c - the privileged helper's protocol and request checks,
+ * without root: the helper's loop (priv_serve) runs in a plain child
+ * process, and the requests used need no privilege (link state in our own
+ * namespace, a monitor socket of our own namespace) or are refused before
+ * anything is done.
+ */
+#include "config.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tapswitch/log.h"
+#include "tapswitch/nl.h"
+#include "tapswitch/priv.h"
+
+static struct priv *pv;
+static pid_t child;
+static int raw;			/* a dup of the client's socket */
+static char cleanup_path[64];
+
+/* Start a helper loop in a child, with one cleanup file. */
+static void
+setup(void)
+{
+	const char *cleanup[2];
+	int sv[2], fd;
+
+	log_set_level(LOG_LVL_ERROR);
+	snprintf(cleanup_path, sizeof(cleanup_path), "/tmp/test_priv.%ld",
+	    (long)getpid());
+	fd = open(cleanup_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	cleanup[0] = cleanup_path;
+	cleanup[1] = NULL;
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
+	    sv), 0);
+	child = fork();
+	ck_assert_int_ge(child, 0);
+	if (child == 0) {
+		close(sv[0]);
+		priv_serve(sv[1], cleanup);
+		_exit(0);
+	}
+	close(sv[1]);
+	raw = dup(sv[0]);
+	pv = priv_connect(sv[0], child);
+}
+
+static void
+teardown(void)
+{
+	priv_stop(pv);
+	close(raw);
+	unlink(cleanup_path);
+}
+
+START_TEST(test_link_state)
+{
+	int ifindex = 0;
+	bool up = false;
+
+	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", &ifindex, &up), 0);
+	ck_assert_int_eq(ifindex, 1);
+	ck_assert(up);
+	ck_assert_int_eq(priv_link_state(pv, NULL, "tswnosuchif0", &ifindex,
+	    &up), -ENODEV);
+	/* Local mode gives the same answers. */
+	ck_assert_int_eq(priv_link_state(NULL, NULL, "lo", &ifindex, &up), 0);
+	ck_assert_int_eq(ifindex, 1);
+	ck_assert_int_eq(priv_pid(pv), child);
+}
+END_TEST
+
+/* Names the client sends but the helper must refuse (tapswitch.conf(5)
+ * rules), and the helper keeps serving afterwards. */
+START_TEST(test_refused_names)
+{
+	static const char *const bad_if[] = { "a/b", "a:b", "a b", ".", "..",
+	    "tab\tx" };
+	static const char *const bad_ns[] = { "a/b", "..", ".", "x y",
+	    "../../etc" };
+	bool up;
+
+	for (size_t i = 0; i < sizeof(bad_if) / sizeof(bad_if[0]); i++)
+		ck_assert_int_eq(priv_link_state(pv, NULL, bad_if[i], NULL,
+		    &up), -EINVAL);
+	for (size_t i = 0; i < sizeof(bad_ns) / sizeof(bad_ns[0]); i++)
+		ck_assert_int_eq(priv_link_state(pv, bad_ns[i], "lo", NULL,
+		    &up), -EINVAL);
+	/* Too long for the wire form: refused before sending. */
+	ck_assert_int_eq(priv_link_state(pv, NULL, "sixteen-chars-xx", NULL,
+	    &up), -EINVAL);
+	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", NULL, &up), 0);
+}
+END_TEST
+
+START_TEST(test_open_port_refused)
+{
+	struct priv_port_req req = {
+		.ifname = "tswtest0", .nqueues = 0, .mtu = 1500,
+	};
+	struct priv_port_res res;
+	int fds[17];
+	char *msg = NULL;
+
+	/* No queue, too many queues, an MTU out of range: the helper
+	 * opens nothing. */
+	ck_assert_int_eq(priv_open_port(pv, &req, fds, &res, &msg), -EINVAL);
+	ck_assert_ptr_nonnull(msg);
+	free(msg);
+	msg = NULL;
+	req.nqueues = 17;
+	ck_assert_int_eq(priv_open_port(pv, &req, fds, &res, &msg), -EINVAL);
+	free(msg);
+	msg = NULL;
+	req.nqueues = 1;
+	req.mtu = 67;
+	ck_assert_int_eq(priv_open_port(pv, &req, fds, &res, &msg), -EINVAL);
+	ck_assert_msg(strstr(msg, "malformed") != NULL, "%s", msg);
+	free(msg);
+	msg = NULL;
+	req.mtu = 65536;
+	ck_assert_int_eq(priv_open_port(pv, &req, fds, &res, &msg), -EINVAL);
+	free(msg);
+}
+END_TEST
+
+START_TEST(test_monitor)
+{
+	struct nl_mon *m;
+	char *msg = NULL;
+	int fd = -1;
+
+	ck_assert_int_eq(priv_monitor(pv, NULL, &fd, &msg), 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	/* The monitor takes the socket over. */
+	ck_assert_int_eq(nl_mon_open(fd, NULL, NULL, NULL, &m), 0);
+	nl_mon_close(m);
+
+	ck_assert_int_eq(priv_monitor(pv, "tsw-no-such-netns", &fd, &msg),
+	    -ENOENT);
+	ck_assert_msg(strstr(msg, "ip netns add tsw-no-such-netns") != NULL,
+	    "%s", msg);
+	free(msg);
+}
+END_TEST
+
+/* nl_mon_open refuses what is not a bound NETLINK_ROUTE socket, and
+ * closes it. */
+START_TEST(test_monitor_bad_fd)
+{
+	struct nl_mon *m;
+	int sv[2];
+
+	ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	ck_assert_int_eq(nl_mon_open(sv[0], NULL, NULL, NULL, &m), -EINVAL);
+	ck_assert_int_eq(fcntl(sv[0], F_GETFD), -1);
+	close(sv[1]);
+}
+END_TEST
+
+/* Raw garbage on the socket: each message gets a refusal, nothing else
+ * happens, and the helper keeps serving. */
+START_TEST(test_garbage)
+{
+	char buf[4096];
+	bool up;
+
+	for (size_t len = 1; len < 600; len += 7) {
+		memset(buf, (int)len, len);
+		ck_assert_int_eq(send(raw, buf, len, 0), (ssize_t)len);
+		ck_assert_int_gt(recv(raw, buf, sizeof(buf), 0), 0);
+	}
+	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", NULL, &up), 0);
+}
+END_TEST
+
+/* Descriptors sent to the helper are closed and the request refused. */
+START_TEST(test_fds_refused)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cbuf;
+	char msgbuf[64] = { 1 }, reply[4096];
+	struct iovec iov = { msgbuf, sizeof(msgbuf) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+	int fd = open("/dev/null", O_RDONLY);
+	bool up;
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(fd));
+	ck_assert_int_eq(sendmsg(raw, &mh, 0), (ssize_t)sizeof(msgbuf));
+	close(fd);
+	ck_assert_int_gt(recv(raw, reply, sizeof(reply), 0), 0);
+	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", NULL, &up), 0);
+}
+END_TEST
+
+START_TEST(test_request_check)
+{
+	unsigned char buf[1024];
+
+	/* Whatever the bytes, a wrong size or a descriptor is refused, and
+	 * nothing is read outside the buffer (the sanitizers see that). */
+	srand(1);
+	for (int i = 0; i < 20000; i++) {
+		size_t len = (size_t)rand() % sizeof(buf);
+
+		for (size_t k = 0; k < len; k++)
+			buf[k] = (unsigned char)rand();
+		if (priv_request_check(buf, len, 0) == 0)
+			ck_assert_int_eq(priv_request_check(buf, len, 1),
+			    -EINVAL);
+	}
+	ck_assert_int_eq(priv_request_check(buf, 0, 0), -EINVAL);
+}
+END_TEST
+
+/* STOP removes the cleanup files and ends the helper. */
+START_TEST(test_stop)
+{
+	struct stat st;
+
+	ck_assert_int_eq(stat(cleanup_path, &st), 0);
+	priv_stop(pv);
+	pv = NULL;
+	ck_assert_int_eq(stat(cleanup_path, &st), -1);
+	ck_assert_int_eq(errno, ENOENT);
+	/* Reaped by priv_stop. */
+	ck_assert_int_eq(waitpid(child, NULL, WNOHANG), -1);
+}
+END_TEST
+
+/* A dead helper: the request fails with a clear message, later ones at
+ * once, and nothing hangs. */
+START_TEST(test_helper_dies)
+{
+	struct priv_port_req req = {
+		.ifname = "tswtest0", .nqueues = 1, .mtu = 1500,
+	};
+	struct priv_port_res res;
+	char *msg = NULL;
+	int fds[1];
+	bool up;
+
+	kill(child, SIGKILL);
+	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", NULL, &up), -EPIPE);
+	ck_assert_int_eq(priv_pid(pv), 0);
+	ck_assert_int_eq(priv_open_port(pv, &req, fds, &res, &msg), -EPIPE);
+	ck_assert_msg(strstr(msg, "privileged helper") &&
+	    strstr(msg, "killed by signal 9"), "%s", msg);
+	free(msg);
+	ck_assert_int_eq(priv_monitor(pv, NULL, fds, &msg), -EPIPE);
+	free(msg);
+}
+END_TEST
+
+/* Without a helper, dropping keeps at most CAP_NET_ADMIN/CAP_SYS_ADMIN
+ * and refuses to change users. */
+START_TEST(test_drop_local)
+{
+	struct priv_user u = { .name = (char *)"nobody", .uid = 65534,
+	    .gid = 65534 };
+	char *err = NULL;
+
+	ck_assert_int_eq(priv_drop(NULL, &u, &err), -EPERM);
+	ck_assert_msg(strstr(err, "root") != NULL, "%s", err);
+	free(err);
+	err = NULL;
+	ck_assert_msg(priv_drop(NULL, NULL, &err) == 0, "%s", err);
+}
+END_TEST
+
+START_TEST(test_user_lookup)
+{
+	struct priv_user u;
+	char *err = NULL;
+
+	ck_assert_int_eq(priv_user_lookup("root", &u, &err), 0);
+	ck_assert_int_eq(u.uid, 0);
+	priv_user_destroy(&u);
+	ck_assert_int_eq(priv_user_lookup("tsw-no-such-user", &u, &err),
+	    -ENOENT);
+	ck_assert_msg(strstr(err, "does not exist") != NULL, "%s", err);
+	free(err);
+}
+END_TEST
+
+static Suite *
+priv_suite(void)
+{
+	Suite *s = suite_create("priv");
+	TCase *tc = tcase_create("helper");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, test_link_state);
+	tcase_add_test(tc, test_refused_names);
+	tcase_add_test(tc, test_open_port_refused);
+	tcase_add_test(tc, test_monitor);
+	tcase_add_test(tc, test_garbage);
+	tcase_add_test(tc, test_fds_refused);
+	tcase_add_test(tc, test_stop);
+	tcase_add_test(tc, test_helper_dies);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("local");
+	tcase_add_test(tc, test_monitor_bad_fd);
+	tcase_add_test(tc, test_request_check);
+	tcase_add_test(tc, test_drop_local);
+	tcase_add_test(tc, test_user_lookup);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(priv_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
