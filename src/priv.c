@@ -980,7 +980,7 @@ priv_start(const char *const *cleanup, struct priv **out, char **err)
 }
 
 void
-priv_stop(struct priv *pv)
+priv_stop(struct priv *pv, bool remove_files)
 {
 	struct priv_resp resp;
 	struct priv_req rq;
@@ -988,7 +988,8 @@ priv_stop(struct priv *pv)
 
 	if (!pv)
 		return;
-	if (!pv->broken) {
+	/* Without STOP the helper exits at end-of-file, touching nothing. */
+	if (!pv->broken && remove_files) {
 		req_init(&rq, PRIV_STOP, NULL, NULL);
 		if (priv_call(pv, &rq, &resp, NULL, 0) == 0 && resp.err < 0)
 			log_warn("the privileged helper could not stop "

@@ -368,11 +368,13 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct daemon d = { .conf_path = CONF_DEFAULT_PATH };
-	struct event *ev_term, *ev_int, *ev_hup;
+	struct event *ev_term = NULL, *ev_int = NULL, *ev_hup = NULL;
 	struct priv_user user = { 0 };
 	struct conf *conf;
 	bool check_only = false, use_syslog = false;
-	int verbose = 0, c, r, pidfd = -1;
+	int verbose = 0, c, r, pidfd = -1, status = 1;
+	bool owned = false;	/* control socket and pidfile are ours */
+	gid_t gid;
 	char *err = NULL;
 
 	log_init("tapswitchd", false);
@@ -442,29 +444,18 @@ main(int argc, char **argv)
 	 * removes the pidfile and the control socket on an orderly stop,
 	 * which this process may no longer be allowed to do by then.
 	 */
-	if (conf->sw.user && priv_user_lookup(conf->sw.user, &user, &err) < 0) {
-		log_error("%s", err);
-		free(err);
-		conf_free(conf);
-		return 1;
-	}
+	if (conf->sw.user && priv_user_lookup(conf->sw.user, &user, &err) < 0)
+		goto fail;
 	if (geteuid() == 0) {
 		const char *cleanup[] = { conf->sw.control_socket, d.pidfile,
 		    NULL };
 
-		if (priv_start(cleanup, &d.pv, &err) < 0) {
-			log_error("%s", err);
-			free(err);
-			priv_user_destroy(&user);
-			conf_free(conf);
-			return 1;
-		}
+		if (priv_start(cleanup, &d.pv, &err) < 0)
+			goto fail;
 	} else if (conf->sw.user) {
-		log_error("user = %s: tapswitchd must be started as root to "
-		    "change to another user", conf->sw.user);
-		priv_user_destroy(&user);
-		conf_free(conf);
-		return 1;
+		err = xasprintf("user = %s: tapswitchd must be started as root "
+		    "to change to another user", conf->sw.user);
+		goto fail;
 	}
 
 	/* A write to a closed socket must fail, not kill the daemon. */
@@ -472,8 +463,8 @@ main(int argc, char **argv)
 	raise_nofile();
 	d.base = event_base_new();
 	if (!d.base) {
-		log_error("cannot create the event loop");
-		return 1;
+		err = xstrdup("cannot create the event loop");
+		goto fail;
 	}
 	ev_term = evsignal_new(d.base, SIGTERM, on_stop_signal, &d);
 	ev_int = evsignal_new(d.base, SIGINT, on_stop_signal, &d);
@@ -491,31 +482,21 @@ main(int argc, char **argv)
 	 * method is registered.
 	 */
 	ctl_create(&d.ctl);
-	{
-		gid_t gid;
-
-		if (control_gid(conf, &gid) < 0 ||
-		    ctl_listen(d.ctl, d.base, conf->sw.control_socket, gid,
-		    &err) < 0) {
-			if (err)
-				log_error("%s", err);
-			free(err);
-			ctl_destroy(d.ctl);
-			conf_free(conf);
-			return 1;
-		}
-	}
+	if (control_gid(conf, &gid) < 0)
+		goto fail;	/* logged */
+	if (ctl_listen(d.ctl, d.base, conf->sw.control_socket, gid, &err) < 0)
+		goto fail;
+	owned = true;	/* the socket is ours; the pidfile is next */
 	/* The metrics port too, before any TAP is opened and while the
 	 * daemon may still bind any port; /metrics is served once the
 	 * switch exists (the loop runs only then anyway). */
 	metrics_create(d.base, &d.metrics);
 	if (metrics_listen(d.metrics, conf->sw.metrics_listen, &err) < 0) {
-		log_error("%s: %s", conf->path, err);
+		char *e = xasprintf("%s: %s", conf->path, err);
+
 		free(err);
-		metrics_destroy(d.metrics);
-		ctl_destroy(d.ctl);
-		conf_free(conf);
-		return 1;
+		err = e;
+		goto fail;
 	}
 	/*
 	 * Nothing privileged is left for this process: opening ports,
@@ -523,56 +504,32 @@ main(int argc, char **argv)
 	 * socket at the end go through the helper.  Drop everything now,
 	 * before the workers start (capabilities are per thread).
 	 */
-	if ((d.pidfile && (pidfd = pidfile_open(d.pidfile)) < 0) ||
-	    daemon_drop_privileges(&d, conf, user.name ? &user : NULL) < 0) {
-		if (d.pidfile && pidfd < 0)
-			log_error("cannot write %s: %s", d.pidfile,
-			    strerror(-pidfd));
-		else if (pidfd >= 0) {
-			close(pidfd);
-			unlink(d.pidfile);
-		}
-		metrics_destroy(d.metrics);
-		ctl_destroy(d.ctl);
-		priv_stop(d.pv);
-		priv_user_destroy(&user);
-		conf_free(conf);
-		return 1;
+	if (d.pidfile && (pidfd = pidfile_open(d.pidfile)) < 0) {
+		err = xasprintf("cannot write %s: %s", d.pidfile,
+		    strerror(-pidfd));
+		goto fail;
 	}
-	priv_user_destroy(&user);
-	r = sw_create_with(conf, &port_backend_tap, d.pv, d.base, &d.sw,
-	    &err);
-	if (r < 0) {
-		log_error("%s", err);
-		free(err);
-		metrics_destroy(d.metrics);
-		ctl_destroy(d.ctl);	/* removes the socket */
-		if (pidfd >= 0) {
-			close(pidfd);
-			unlink(d.pidfile);
-		}
-		priv_stop(d.pv);	/* removes what this user cannot */
-		conf_free(conf);
-		return 1;
-	}
+	if (daemon_drop_privileges(&d, conf, user.name ? &user : NULL) < 0)
+		goto fail;	/* logged */
+	if (sw_create_with(conf, &port_backend_tap, d.pv, d.base, &d.sw,
+	    &err) < 0)
+		goto fail;
 	metrics_set_switch(d.metrics, d.sw);
 	sw_ctl_register(d.sw, d.ctl);
 	log_ctl_register(d.ctl);
 	ctl_register(d.ctl, "config.reload", "",
 	    "re-read the configuration file and apply the difference",
 	    CTL_MUTATING, h_reload, &d);
+	if (d.pidfile && (r = write_pidfile(pidfd)) < 0) {
+		pidfd = -1;	/* closed by write_pidfile */
+		err = xasprintf("cannot write %s: %s", d.pidfile,
+		    strerror(-r));
+		goto fail;
+	}
+	pidfd = -1;
 	log_info("running: %zu port%s, %u queue%s, offload %s",
 	    conf->n_ports, conf->n_ports == 1 ? "" : "s", conf->sw.queues,
 	    conf->sw.queues == 1 ? "" : "s", conf->sw.offload ? "on" : "off");
-	conf_free(conf);
-	if (d.pidfile && (r = write_pidfile(pidfd)) < 0) {
-		log_error("cannot write %s: %s", d.pidfile, strerror(-r));
-		ctl_destroy(d.ctl);
-		metrics_destroy(d.metrics);
-		sw_destroy(d.sw);
-		priv_stop(d.pv);
-		return 1;
-	}
 
 	/* Ready: every port is up and the control socket listens.  Last
 	 * thing before the loop, so nothing that start-up still does can
@@ -587,20 +544,38 @@ main(int argc, char **argv)
 	daemon_notify(&d, true);
 
 	event_base_dispatch(d.base);
-
-	ctl_destroy(d.ctl);
+	status = 0;
+	goto out;
+fail:
+	if (err)
+		log_error("%s", err);
+	free(err);
+	if (pidfd >= 0)
+		close(pidfd);
+out:
+	/* Undo start-up in reverse; each step copes with "never done". */
+	ctl_destroy(d.ctl);		/* removes the socket if it can */
 	metrics_destroy(d.metrics);	/* before the switch it reads */
 	sw_destroy(d.sw);
-	if (d.pidfile)
+	if (d.pidfile && owned)
 		unlink(d.pidfile);
-	priv_stop(d.pv);	/* after everything that may still ask it */
-	event_free(ev_term);
-	event_free(ev_int);
-	event_free(ev_hup);
+	/* After everything that may still ask it; removes what this user
+	 * cannot, if it is ours. */
+	priv_stop(d.pv, owned);
+	priv_user_destroy(&user);
+	conf_free(conf);
+	if (ev_term)
+		event_free(ev_term);
+	if (ev_int)
+		event_free(ev_int);
+	if (ev_hup)
+		event_free(ev_hup);
 	if (d.ev_status)
 		event_free(d.ev_status);
 	free(d.reload_note);
-	event_base_free(d.base);
-	log_info("stopped");
-	return 0;
+	if (d.base)
+		event_base_free(d.base);
+	if (status == 0)
+		log_info("stopped");
+	return status;
 }

@@ -79,9 +79,11 @@ void priv_user_destroy(struct priv_user *u);
  */
 int priv_start(const char *const *cleanup, struct priv **out, char **err);
 
-/* Ask the helper to remove its cleanup files and exit, wait for it (it is
+/* Ask the helper to exit -- after removing its cleanup files when
+ * remove_files (false when start-up failed before those files were this
+ * daemon's: they may belong to another tapswitchd) -- wait for it (it is
  * killed if it does not exit within a second), and free pv.  NULL: no-op. */
-void priv_stop(struct priv *pv);
+void priv_stop(struct priv *pv, bool remove_files);
 
 /* The helper's process id; 0 for NULL or when it is known to be gone. */
 pid_t priv_pid(const struct priv *pv);

@@ -59,7 +59,7 @@ setup(void)
 static void
 teardown(void)
 {
-	priv_stop(pv);
+	priv_stop(pv, true);
 	close(raw);
 	unlink(cleanup_path);
 }
@@ -238,7 +238,7 @@ START_TEST(test_stop)
 	struct stat st;
 
 	ck_assert_int_eq(stat(cleanup_path, &st), 0);
-	priv_stop(pv);
+	priv_stop(pv, true);
 	pv = NULL;
 	ck_assert_int_eq(stat(cleanup_path, &st), -1);
 	ck_assert_int_eq(errno, ENOENT);
