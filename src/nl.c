@@ -52,12 +52,12 @@
 
 /*
  * Monitor receive buffer.  A link change costs a few KiB of skb truesize,
- * so the default 32 KiB overruns after a dozen events; 1 MiB absorbs a
- * burst of hundreds (a host starting many containers).  With
+ * so the default 32 KiB overruns after a dozen events; 8 MiB absorbs the
+ * burst of a thousand ports created at start-up.  With
  * CAP_NET_ADMIN SO_RCVBUFFORCE passes net.core.rmem_max (nl_mon_socket
  * sets it where the capability is, in the privileged helper).
  */
-#define MON_RCVBUF (1 << 20)
+#define MON_RCVBUF (8 << 20)
 /* Datagrams read per nl_mon_dispatch(); the fd stays readable if more
  * are pending, so the event loop comes back without starving others. */
 #define MON_BATCH 64

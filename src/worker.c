@@ -163,9 +163,12 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 	while (r < 0 && errno == EINTR);
 	if (UNLIKELY(r < 0)) {
 		ctr_add(&c->tx_errors, 1);
-		/* A full or downed queue is ordinary; anything else is worth
-		 * a (rate-limited) word. */
-		if (errno != EAGAIN && errno != ENOBUFS && errno != EIO)
+		/* A full or downed queue is ordinary, and so is a TAP that
+		 * was just deleted (EBADFD: the link monitor reports it and
+		 * takes the port down); anything else is worth a
+		 * (rate-limited) word. */
+		if (errno != EAGAIN && errno != ENOBUFS && errno != EIO &&
+		    errno != EBADFD)
 			log_rl(LOG_LVL_WARN, "port %s queue %u: write: %s",
 			    out->conf.name, w->q, strerror(errno));
 		return 0;
