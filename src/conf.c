@@ -416,6 +416,20 @@ sw_metrics_listen(void *obj, const char *value, const char **why)
 	return 0;
 }
 
+static int
+sw_busy_poll(void *obj, const char *value, const char **why)
+{
+	struct conf_switch *sw = obj;
+	unsigned long v;
+
+	if (parse_uint(value, 0, CONF_BUSY_POLL_MAX, &v) < 0) {
+		*why = "expected microseconds 0..1000 (0 = off)";
+		return -EINVAL;
+	}
+	sw->busy_poll = (uint32_t)v;
+	return 0;
+}
+
 static const struct key switch_keys[] = {
 	{ "queues", sw_queues },
 	{ "offload", sw_offload },
@@ -426,6 +440,7 @@ static const struct key switch_keys[] = {
 	{ "user", sw_user },
 	{ "log_level", sw_log_level },
 	{ "metrics_listen", sw_metrics_listen },
+	{ "busy_poll", sw_busy_poll },
 };
 
 #define N_PORT_KEYS ARRAY_SIZE(port_keys)

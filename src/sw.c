@@ -369,6 +369,9 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 		return -EINVAL;
 	}
 
+	__atomic_store_n(&sw->dp.busy_poll_us, n->busy_poll,
+	    __ATOMIC_RELAXED);
+
 	/* Ports the old file had and the new one does not. */
 	for (i = 0; i < sw->conf->n_ports; i++) {
 		const char *name = sw->conf->ports[i].name;
@@ -457,6 +460,7 @@ sw_create_with(const struct conf *conf, const struct port_backend *backend,
 		.ports = sw->pt,
 		.qs = sw->qs,
 		.vnet_hdr = conf->sw.offload,
+		.busy_poll_us = conf->sw.busy_poll,
 	};
 	sw->workers = xcalloc(conf->sw.queues, sizeof(*sw->workers));
 	for (unsigned q = 0; q < conf->sw.queues; q++) {

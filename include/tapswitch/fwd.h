@@ -29,6 +29,7 @@ struct dp {
 	struct port_table *ports;
 	struct qsbr *qs;
 	bool vnet_hdr;		/* offload = yes: frames carry a virtio-net header */
+	uint32_t busy_poll_us;	/* atomic: main writes (reload), workers read */
 };
 
 /* Switch-wide counters, one set per worker (single writer each). */

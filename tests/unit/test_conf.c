@@ -120,6 +120,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(conf->sw.fdb_aging, CONF_FDB_AGING_DEFAULT);
 	ck_assert_str_eq(conf->sw.control_socket, CONF_DEFAULT_SOCKET);
 	ck_assert_ptr_null(conf->sw.control_group);
+	ck_assert_uint_eq(conf->sw.busy_poll, 0);
 
 	ck_assert_uint_eq(conf->n_ports, 2);
 	ck_assert_str_eq(p->name, "a");
@@ -170,7 +171,8 @@ START_TEST(test_switch_keys)
 	    "fdb_size = 16777216\n"
 	    "fdb_aging = 0\n"
 	    "control_socket = /tmp/t.sock\n"
-	    "control_group = tapswitch\n");
+	    "control_group = tapswitch\n"
+	    "busy_poll = 1000\n");
 
 	ck_assert_uint_eq(conf->sw.queues, 16);
 	ck_assert(!conf->sw.offload);
@@ -178,6 +180,7 @@ START_TEST(test_switch_keys)
 	ck_assert_uint_eq(conf->sw.fdb_aging, 0);
 	ck_assert_str_eq(conf->sw.control_socket, "/tmp/t.sock");
 	ck_assert_str_eq(conf->sw.control_group, "tapswitch");
+	ck_assert_uint_eq(conf->sw.busy_poll, 1000);
 	conf_free(conf);
 }
 END_TEST
@@ -472,6 +475,9 @@ START_TEST(test_bad_values)
 		{ "[switch]\nfdb_size = 0\n",
 		  "test.conf:2: bad value \"0\" for fdb_size in [switch]: "
 		  "expected an integer 1..16777216" },
+		{ "[switch]\nbusy_poll = 1001\n",
+		  "test.conf:2: bad value \"1001\" for busy_poll in "
+		  "[switch]: expected microseconds 0..1000 (0 = off)" },
 		{ "[switch]\nfdb_aging = 1000001\n",
 		  "test.conf:2: bad value \"1000001\" for fdb_aging in "
 		  "[switch]: expected seconds 0..1000000 (0 = never age)" },

@@ -395,6 +395,8 @@ END_TEST
 static struct sw *sw;
 static bool vnet;
 
+static uint32_t busy_poll;	/* for the next sw_up */
+
 static void
 sw_up(unsigned queues, bool offload, struct conf_port *ports, size_t n)
 {
@@ -406,6 +408,7 @@ sw_up(unsigned queues, bool offload, struct conf_port *ports, size_t n)
 	conf.sw.offload = offload;
 	conf.sw.fdb_size = 1024;
 	conf.sw.fdb_aging = 300;
+	conf.sw.busy_poll = busy_poll;
 	conf.ports = ports;
 	conf.n_ports = n;
 	vnet = offload;
@@ -681,6 +684,40 @@ START_TEST(test_worker_survives_bad_peers)
 }
 END_TEST
 
+START_TEST(test_worker_busy_poll)
+{
+	struct conf_port ports[3], extra;
+	uint8_t f[128], g[128];
+	char *err = NULL;
+
+	/* Polling workers never sleep between frames; they must still
+	 * forward, and still let port removal's grace periods end. */
+	busy_poll = 1000;
+	port_conf(&ports[0], "a", NULL, NULL, NULL, NULL);
+	port_conf(&ports[1], "b", NULL, NULL, NULL, NULL);
+	port_conf(&ports[2], "c", NULL, NULL, NULL, NULL);
+	sw_up(2, false, ports, 3);
+	busy_poll = 0;
+	ck_assert_uint_eq(sw_dp(sw)->busy_poll_us, 1000);
+	for (int round = 0; round < 50; round++) {
+		make_frame(f, 100, MAC_BCAST, MAC_A, NO_TAG);
+		f[99] = (uint8_t)round;
+		inject("a", (unsigned)round & 1, NULL, f, 100);
+		ck_assert_int_eq(collect("b", (unsigned)round & 1, NULL, g,
+		    sizeof(g)), 100);
+		ck_assert_int_eq(g[99], round);
+		/* Each add and delete waits for a grace period. */
+		port_conf(&extra, "d", NULL, NULL, NULL, NULL);
+		ck_assert_int_eq(sw_port_add(sw, &extra, &err), 0);
+		conf_port_destroy(&extra);
+		ck_assert_int_eq(collect("c", (unsigned)round & 1, NULL, g,
+		    sizeof(g)), 100);
+		ck_assert_int_eq(sw_port_del(sw, "d"), 0);
+	}
+	sw_destroy(sw);
+}
+END_TEST
+
 static Suite *
 fwd_suite(void)
 {
@@ -704,6 +741,7 @@ fwd_suite(void)
 	tcase_add_test(tc, test_worker_vnet_header_offsets);
 	tcase_add_test(tc, test_worker_port_del_and_egress_mtu);
 	tcase_add_test(tc, test_worker_survives_bad_peers);
+	tcase_add_test(tc, test_worker_busy_poll);
 	suite_add_tcase(s, tc);
 	return s;
 }
