@@ -102,6 +102,87 @@ ctl_register(struct ctl *ctl, const char *name, const char *params,
 	};
 }
 
+/*
+ * The params of a method are declared in its registration as a list of
+ * names, optional ones in brackets: "mac, port, [vlan]".  Walk it: call
+ * fn for every name until it returns true.  Names are at most 31 bytes.
+ */
+static bool
+spec_walk(const char *spec, bool (*fn)(const char *name, bool required,
+    void *arg), void *arg)
+{
+	while (*spec) {
+		char name[32];
+		bool required = true;
+		size_t n = 0;
+
+		while (*spec == ' ' || *spec == ',')
+			spec++;
+		if (*spec == '[') {
+			required = false;
+			spec++;
+		}
+		while (*spec && *spec != ',' && *spec != ']' && *spec != ' ')
+			if (n < sizeof(name) - 1)
+				name[n++] = *spec++;
+			else
+				spec++;
+		while (*spec == ']' || *spec == ' ')
+			spec++;
+		name[n] = '\0';
+		if (n && fn(name, required, arg))
+			return true;
+	}
+	return false;
+}
+
+struct spec_check {
+	json_t *params;
+	const char *key;	/* spec_has: looking for it */
+	char *missing;		/* spec_missing: first required one absent */
+};
+
+static bool
+spec_has(const char *name, bool required, void *arg)
+{
+	return strcmp(name, ((struct spec_check *)arg)->key) == 0;
+}
+
+static bool
+spec_missing(const char *name, bool required, void *arg)
+{
+	struct spec_check *c = arg;
+
+	if (!required || json_object_get(c->params, name))
+		return false;
+	c->missing = xstrdup(name);
+	return true;
+}
+
+/* Do params carry exactly what cmd declares?  NULL, or a message to
+ * free. */
+static char *
+ctl_params_mismatch(const struct ctl_cmd *cmd, json_t *params)
+{
+	struct spec_check c = { .params = params };
+	json_t *v;
+	char *m;
+
+	json_object_foreach(params, c.key, v) {
+		if (!spec_walk(cmd->params, spec_has, &c))
+			return xasprintf("unknown parameter \"%s\" for %s%s%s",
+			    c.key, cmd->name, *cmd->params ? "; it takes " :
+			    ", which takes none", cmd->params);
+	}
+	if (spec_walk(cmd->params, spec_missing, &c)) {
+		m = xasprintf("missing parameter \"%s\" for %s (it takes %s)",
+		    c.missing, cmd->name, cmd->params);
+		free(c.missing);
+		return m;
+	}
+	return NULL;
+}
+
 static const struct ctl_cmd *
 ctl_find(const struct ctl *ctl, const char *name)
 {
@@ -140,7 +221,7 @@ ctl_handle(struct ctl *ctl, const char *line, size_t len, uid_t uid)
 	const struct ctl_cmd *cmd;
 	json_t *req, *id, *method, *version, *params, *result;
 	json_error_t jerr;
-	char *resp;
+	char *resp, *mismatch;
 	bool notify;
 
 	req = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
@@ -202,6 +283,12 @@ ctl_handle(struct ctl *ctl, const char *line, size_t len, uid_t uid)
 		goto out;
 	}
 	params = params ? json_incref(params) : json_object();
+	if ((mismatch = ctl_params_mismatch(cmd, params)) != NULL) {
+		json_decref(params);
+		resp = ctl_respond(id, NULL, CTL_E_PARAMS, mismatch);
+		free(mismatch);
+		goto out;
+	}
 	result = cmd->fn(cmd->arg, params, &err);
 	json_decref(params);
 	if (result) {

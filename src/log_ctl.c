@@ -16,49 +16,18 @@
 #include "tapswitch/ctl.h"
 #include "tapswitch/log.h"
 
-/* Params must be exactly the keys in allowed (NULL-terminated). */
-static bool
-params_only(json_t *params, const char *const *allowed, struct ctl_err *err)
-{
-	const char *key, *const *a;
-	json_t *v;
-
-	json_object_foreach(params, key, v) {
-		for (a = allowed; *a; a++)
-			if (strcmp(*a, key) == 0)
-				break;
-		if (!*a) {
-			ctl_error(err, CTL_E_PARAMS, "unknown parameter \"%s\"",
-			    key);
-			return false;
-		}
-	}
-	return true;
-}
-
 static json_t *
 h_log_get(void *arg, json_t *params, struct ctl_err *err)
 {
-	static const char *const allowed[] = { NULL };
-
-	if (!params_only(params, allowed, err))
-		return NULL;
 	return json_pack("{s:s}", "level", log_level_name(log_get_level()));
 }
 
 static json_t *
 h_log_set(void *arg, json_t *params, struct ctl_err *err)
 {
-	static const char *const allowed[] = { "level", NULL };
 	json_t *v = json_object_get(params, "level");
 	enum log_level old = log_get_level(), level;
 
-	if (!params_only(params, allowed, err))
-		return NULL;
-	if (!v) {
-		ctl_error(err, CTL_E_PARAMS, "missing parameter \"level\"");
-		return NULL;
-	}
 	if (!json_is_string(v) ||
 	    log_level_parse(json_string_value(v), &level) < 0) {
 		ctl_error(err, CTL_E_PARAMS, "bad log level %s%s%s: use "

@@ -74,34 +74,41 @@ status_vformat(char buf[static NOTIFY_STATUS_MAX + 1], const char *fmt,
 			*p = ' ';
 }
 
-int
-notify_ready(const char *fmt, ...)
+/* Send head (may be empty) followed by STATUS= and the formatted text. */
+static int
+notify_vstatus(const char *head, const char *fmt, va_list ap)
 {
 	char status[NOTIFY_STATUS_MAX + 1], msg[NOTIFY_STATUS_MAX + 32];
-	va_list ap;
 
 	if (!notify_enabled())
 		return 0;
-	va_start(ap, fmt);
 	status_vformat(status, fmt, ap);
-	va_end(ap);
-	snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", status);
+	snprintf(msg, sizeof(msg), "%sSTATUS=%s", head, status);
 	return notify_send(msg);
+}
+
+int
+notify_ready(const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = notify_vstatus("READY=1\n", fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int
 notify_status(const char *fmt, ...)
 {
-	char status[NOTIFY_STATUS_MAX + 1], msg[NOTIFY_STATUS_MAX + 32];
 	va_list ap;
+	int r;
 
-	if (!notify_enabled())
-		return 0;
 	va_start(ap, fmt);
-	status_vformat(status, fmt, ap);
+	r = notify_vstatus("", fmt, ap);
 	va_end(ap);
-	snprintf(msg, sizeof(msg), "STATUS=%s", status);
-	return notify_send(msg);
+	return r;
 }
 
 int

@@ -19,29 +19,6 @@
 
 /* Params */
 
-/* Refuse params outside allowed (a NULL-terminated list): a typo must
- * not be silently ignored. */
-static bool
-params_check(json_t *params, const char *const *allowed, struct ctl_err *err)
-{
-	const char *key;
-	json_t *v;
-
-	json_object_foreach(params, key, v) {
-		const char *const *a;
-
-		for (a = allowed; *a; a++)
-			if (strcmp(*a, key) == 0)
-				break;
-		if (!*a) {
-			ctl_error(err, CTL_E_PARAMS, "unknown parameter \"%s\"",
-			    key);
-			return false;
-		}
-	}
-	return true;
-}
-
 /* 1: found, 0: absent, -1: wrong (err set). */
 static int
 param_str(json_t *params, const char *key, bool required, const char **out,
@@ -199,12 +176,9 @@ ports_sorted(struct sw *sw, unsigned *n)
 static json_t *
 h_status(void *arg, json_t *params, struct ctl_err *err)
 {
-	static const char *const allowed[] = { NULL };
 	struct sw *sw = arg;
 	const struct conf *conf = sw_conf(sw);
 
-	if (!params_check(params, allowed, err))
-		return NULL;
 	return json_pack("{s:s, s:I, s:i, s:b, s:i, s:I, s:I, s:I, s:s?, "
 	    "s:s}",
 	    "version", PACKAGE_VERSION,
@@ -222,14 +196,11 @@ h_status(void *arg, json_t *params, struct ctl_err *err)
 static json_t *
 h_port_list(void *arg, json_t *params, struct ctl_err *err)
 {
-	static const char *const allowed[] = { NULL };
 	struct sw *sw = arg;
 	struct port **v;
 	json_t *list;
 	unsigned n;
 
-	if (!params_check(params, allowed, err))
-		return NULL;
 	v = ports_sorted(sw, &n);
 	list = json_array();
 	for (unsigned i = 0; i < n; i++)
@@ -241,13 +212,10 @@ h_port_list(void *arg, json_t *params, struct ctl_err *err)
 static json_t *
 h_port_show(void *arg, json_t *params, struct ctl_err *err)
 {
-	static const char *const allowed[] = { "name", NULL };
 	struct sw *sw = arg;
 	struct port *p;
 	bool absent;
 
-	if (!params_check(params, allowed, err))
-		return NULL;
 	p = param_port(sw, params, "name", true, &absent, err);
 	return p ? port_json(sw, p) : NULL;
 }
@@ -255,7 +223,6 @@ h_port_show(void *arg, json_t *params, struct ctl_err *err)
 static json_t *
 h_port_add(void *arg, json_t *params, struct ctl_err *err)
 {
-	static const char *const allowed[] = { "name", "settings", NULL };
 	struct sw *sw = arg;
 	struct conf_port cp;
 	const char *name, *key;
@@ -263,8 +230,7 @@ h_port_add(void *arg, json_t *params, struct ctl_err *err)
 	char *e = NULL;
 	int r;
 
-	if (!params_check(params, allowed, err) ||
-	    param_str(params, "name", true, &name, err) < 0)
+	if (param_str(params, "name", true, &name, err) < 0)
 		return NULL;
 	if (!conf_port_name_valid(name)) {
 		ctl_error(err, CTL_E_PARAMS, "bad port name \"%s\": use 1 to "
@@ -317,13 +283,10 @@ out:
 static json_t *
 h_port_del(void *arg, json_t *params, struct ctl_err *err)
 {
-	static const char *const allowed[] = { "name", NULL };
 	struct sw *sw = arg;
 	struct port *p;
 	bool absent;
 
-	if (!params_check(params, allowed, err))
-		return NULL;
 	p = param_port(sw, params, "name", true, &absent, err);
 	if (!p)
 		return NULL;
@@ -365,14 +328,11 @@ fdb_entry_cmp(const void *a, const void *b)
 static json_t *
 h_fdb_show(void *arg, json_t *params, struct ctl_err *err)
 {
-	static const char *const allowed[] = { "port", "vlan", NULL };
 	struct fdb_show_ctx c = { .sw = arg, .port = FDB_PORT_ANY };
 	struct port *p;
 	json_t *list;
 	bool absent;
 
-	if (!params_check(params, allowed, err))
-		return NULL;
 	p = param_port(c.sw, params, "port", false, &absent, err);
 	if (!p && !absent)
 		return NULL;
@@ -405,7 +365,6 @@ h_fdb_show(void *arg, json_t *params, struct ctl_err *err)
 static json_t *
 h_fdb_add(void *arg, json_t *params, struct ctl_err *err)
 {
-	static const char *const allowed[] = { "mac", "port", "vlan", NULL };
 	struct sw *sw = arg;
 	uint8_t mac[ETH_ADDR_LEN];
 	uint16_t vid = 0;
@@ -413,8 +372,7 @@ h_fdb_add(void *arg, json_t *params, struct ctl_err *err)
 	bool absent;
 	int r;
 
-	if (!params_check(params, allowed, err) ||
-	    param_mac(params, mac, err) < 0)
+	if (param_mac(params, mac, err) < 0)
 		return NULL;
 	p = param_port(sw, params, "port", true, &absent, err);
 	if (!p)
@@ -467,7 +425,6 @@ fdb_match_mac(const struct fdb_entry_info *e, void *arg)
 static json_t *
 h_fdb_del(void *arg, json_t *params, struct ctl_err *err)
 {
-	static const char *const allowed[] = { "mac", "vlan", NULL };
 	struct sw *sw = arg;
 	uint8_t mac[ETH_ADDR_LEN];
 	char buf[MAC_STR_LEN];
@@ -475,8 +432,7 @@ h_fdb_del(void *arg, json_t *params, struct ctl_err *err)
 	size_t removed = 0;
 	int r;
 
-	if (!params_check(params, allowed, err) ||
-	    param_mac(params, mac, err) < 0)
+	if (param_mac(params, mac, err) < 0)
 		return NULL;
 	r = param_vlan(params, "vlan", &vid, err);
 	if (r < 0)
@@ -503,14 +459,11 @@ h_fdb_del(void *arg, json_t *params, struct ctl_err *err)
 static json_t *
 h_fdb_flush(void *arg, json_t *params, struct ctl_err *err)
 {
-	static const char *const allowed[] = { "port", NULL };
 	struct sw *sw = arg;
 	struct port *p;
 	bool absent;
 	size_t n;
 
-	if (!params_check(params, allowed, err))
-		return NULL;
 	p = param_port(sw, params, "port", false, &absent, err);
 	if (!p && !absent)
 		return NULL;
@@ -521,7 +474,6 @@ h_fdb_flush(void *arg, json_t *params, struct ctl_err *err)
 static json_t *
 h_stats(void *arg, json_t *params, struct ctl_err *err)
 {
-	static const char *const allowed[] = { "port", "queues", NULL };
 	struct sw *sw = arg;
 	struct sw_counters swc;
 	struct port **v, *only;
@@ -529,8 +481,6 @@ h_stats(void *arg, json_t *params, struct ctl_err *err)
 	bool absent, per_queue = false;
 	unsigned n;
 
-	if (!params_check(params, allowed, err))
-		return NULL;
 	if (queues && !json_is_boolean(queues)) {
 		ctl_error(err, CTL_E_PARAMS, "parameter \"queues\" must be "
 		    "true or false");
@@ -590,7 +540,7 @@ sw_ctl_register(struct sw *sw, struct ctl *ctl)
 	    CTL_READONLY, h_port_list, sw);
 	ctl_register(ctl, "port.show", "name", "one port",
 	    CTL_READONLY, h_port_show, sw);
-	ctl_register(ctl, "port.add", "name, settings{key: value}",
+	ctl_register(ctl, "port.add", "name, [settings]",
 	    "add a port (keys of a [port] section)",
 	    CTL_MUTATING, h_port_add, sw);
 	ctl_register(ctl, "port.del", "name", "remove a port and its MACs",

@@ -228,11 +228,6 @@ daemon_reload(struct daemon *d, struct ctl_err *err)
 static json_t *
 h_reload(void *arg, json_t *params, struct ctl_err *err)
 {
-	if (json_object_size(params) != 0) {
-		ctl_error(err, CTL_E_PARAMS, "config.reload takes no "
-		    "parameters");
-		return NULL;
-	}
 	return daemon_reload(arg, err);
 }
 

@@ -71,8 +71,11 @@ enum ctl_flags {
 void ctl_create(struct ctl **out);
 void ctl_destroy(struct ctl *ctl);	/* closes clients, removes socket */
 
-/* Register method name ("noun.verb").  params and help are for "help"
- * output; the strings must outlive ctl. */
+/* Register method name ("noun.verb").  params declares its parameters,
+ * optional ones in brackets ("mac, port, [vlan]"; "" for none): requests
+ * with other keys, or without a required one, are refused before fn is
+ * called.  params and help are also the "help" output; the strings must
+ * outlive ctl. */
 void ctl_register(struct ctl *ctl, const char *name, const char *params,
     const char *help, enum ctl_flags flags, ctl_handler fn, void *arg);
 
