@@ -613,9 +613,9 @@ void
 conf_port_copy(struct conf_port *dst, const struct conf_port *src)
 {
 	*dst = *src;
-	dst->name = src->name ? xstrdup(src->name) : NULL;
-	dst->ifname = src->ifname ? xstrdup(src->ifname) : NULL;
-	dst->netns = src->netns ? xstrdup(src->netns) : NULL;
+	dst->name = xstrdup_null(src->name);
+	dst->ifname = xstrdup_null(src->ifname);
+	dst->netns = xstrdup_null(src->netns);
 }
 
 int
@@ -682,19 +682,11 @@ conf_port_check(const struct conf_port *p, char **err)
 	return -EINVAL;
 }
 
-static bool
-str_equal(const char *a, const char *b)
-{
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
-}
-
 bool
 conf_port_equal(const struct conf_port *a, const struct conf_port *b)
 {
-	return str_equal(a->name, b->name) &&
-	    str_equal(a->ifname, b->ifname) &&
+	return str_equal_null(a->name, b->name) &&
+	    str_equal_null(a->ifname, b->ifname) &&
 	    a->mtu == b->mtu &&
 	    a->vlan == b->vlan &&
 	    a->trunk == b->trunk &&
@@ -702,7 +694,7 @@ conf_port_equal(const struct conf_port *a, const struct conf_port *b)
 	    a->native == b->native &&
 	    a->mac_limit == b->mac_limit &&
 	    a->persist == b->persist &&
-	    str_equal(a->netns, b->netns);
+	    str_equal_null(a->netns, b->netns);
 }
 
 const struct conf_port *
@@ -739,20 +731,14 @@ conf_free(struct conf *conf)
 	free(conf);
 }
 
-static char *
-strdup_or_null(const char *s)
-{
-	return s ? xstrdup(s) : NULL;
-}
-
 void
 conf_switch_copy(struct conf_switch *dst, const struct conf_switch *src)
 {
 	*dst = *src;
-	dst->control_socket = strdup_or_null(src->control_socket);
-	dst->control_group = strdup_or_null(src->control_group);
-	dst->user = strdup_or_null(src->user);
-	dst->metrics_listen = strdup_or_null(src->metrics_listen);
+	dst->control_socket = xstrdup_null(src->control_socket);
+	dst->control_group = xstrdup_null(src->control_group);
+	dst->user = xstrdup_null(src->user);
+	dst->metrics_listen = xstrdup_null(src->metrics_listen);
 }
 
 void
@@ -771,7 +757,7 @@ conf_dup(const struct conf *conf)
 {
 	struct conf *c = xcalloc(1, sizeof(*c));
 
-	c->path = strdup_or_null(conf->path);
+	c->path = xstrdup_null(conf->path);
 	conf_switch_copy(&c->sw, &conf->sw);
 	c->n_ports = conf->n_ports;
 	c->ports = xcalloc(conf->n_ports, sizeof(*c->ports));

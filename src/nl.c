@@ -632,7 +632,7 @@ nl_mon_open(int fd, const char *netns, nl_link_cb cb, void *arg,
 	m = xcalloc(1, sizeof(*m));
 	m->cb = cb;
 	m->arg = arg;
-	m->netns = netns ? xstrdup(netns) : NULL;
+	m->netns = xstrdup_null(netns);
 	if (!(m->sk = nl_socket_alloc())) {
 		close(fd);
 		err = -ENOMEM;

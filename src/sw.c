@@ -46,12 +46,6 @@ struct sw {
 	uint32_t started;		/* now_sec() at creation */
 };
 
-static bool
-netns_equal(const char *a, const char *b)
-{
-	return (!a && !b) || (a && b && strcmp(a, b) == 0);
-}
-
 static void
 sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
     bool exists, bool ev_up)
@@ -64,7 +58,7 @@ sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
 		bool was_up = port_is_up(p), up;
 		int r;
 
-		if (!netns_equal(p->conf.netns, netns) ||
+		if (!str_equal_null(p->conf.netns, netns) ||
 		    strcmp(p->conf.ifname, ifname) != 0)
 			continue;
 		if (!exists) {
@@ -116,7 +110,7 @@ sw_mon_ensure(struct sw *sw, const char *netns, char **err)
 	if (!sw->base)
 		return 0;
 	for (m = sw->mons; m; m = m->next)
-		if (netns_equal(m->netns, netns))
+		if (str_equal_null(m->netns, netns))
 			return 0;
 	/* The socket is made inside netns, which takes privileges; reading
 	 * events from it afterwards does not. */
@@ -135,7 +129,7 @@ sw_mon_ensure(struct sw *sw, const char *netns, char **err)
 		return r;
 	}
 	m->sw = sw;
-	m->netns = netns ? xstrdup(netns) : NULL;
+	m->netns = xstrdup_null(netns);
 	m->ev = event_new(sw->base, nl_mon_fd(m->mon), EV_READ | EV_PERSIST,
 	    sw_mon_readable, m);
 	event_add(m->ev, NULL);
@@ -169,7 +163,7 @@ sw_ifname_taken(const struct sw *sw, const struct conf_port *cp)
 		const struct conf_port *o = &set->ports[i]->conf;
 
 		if (strcmp(o->ifname, cp->ifname) == 0 &&
-		    netns_equal(o->netns, cp->netns))
+		    str_equal_null(o->netns, cp->netns))
 			return true;
 	}
 	return false;
@@ -257,7 +251,7 @@ static void
 sw_mon_drain(struct sw *sw, const char *netns)
 {
 	for (struct sw_mon *m = sw->mons; m; m = m->next)
-		if (netns_equal(m->netns, netns))
+		if (str_equal_null(m->netns, netns))
 			nl_mon_dispatch(m->mon);
 }
 
@@ -273,7 +267,7 @@ sw_port_del_keep(struct sw *sw, const char *name, bool keep)
 	/* name may be the port's own, which goes with it. */
 	log_info("port %s: removing%s", p->conf.name,
 	    keep ? " (its persistent interface stays)" : "");
-	netns = p->conf.netns ? xstrdup(p->conf.netns) : NULL;
+	netns = xstrdup_null(p->conf.netns);
 	sw_port_remove(sw, p, keep);
 	sw_mon_drain(sw, netns);
 	free(netns);
@@ -290,12 +284,6 @@ struct port *
 sw_port_find(const struct sw *sw, const char *name)
 {
 	return port_table_find(sw->pt, name);
-}
-
-static bool
-str_equal(const char *a, const char *b)
-{
-	return netns_equal(a, b);
 }
 
 static void
@@ -352,13 +340,13 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 	    o->offload ? "yes" : "no", n->offload ? "yes" : "no");
 	FIXED(o->fdb_size != n->fdb_size, "fdb_size changed from %u to %u",
 	    o->fdb_size, n->fdb_size);
-	FIXED(!str_equal(o->control_socket, n->control_socket),
+	FIXED(!str_equal_null(o->control_socket, n->control_socket),
 	    "control_socket changed to %s", n->control_socket ?
 	    n->control_socket : "the default");
-	FIXED(!str_equal(o->control_group, n->control_group),
+	FIXED(!str_equal_null(o->control_group, n->control_group),
 	    "control_group changed to %s", n->control_group ?
 	    n->control_group : "the default");
-	FIXED(!str_equal(o->user, n->user), "user changed to %s",
+	FIXED(!str_equal_null(o->user, n->user), "user changed to %s",
 	    n->user ? n->user : "root");
 #undef FIXED
 	if (fixed) {
@@ -392,7 +380,7 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 			 * the namespace keeps its addresses. */
 			bool keep = p->conf.persist && cp->persist &&
 			    strcmp(p->conf.ifname, cp->ifname) == 0 &&
-			    netns_equal(p->conf.netns, cp->netns);
+			    str_equal_null(p->conf.netns, cp->netns);
 
 			sw_port_del_keep(sw, cp->name, keep);
 			push_name(&res->changed, &res->n_changed, cp->name);

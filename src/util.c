@@ -73,6 +73,18 @@ xstrdup(const char *s)
 }
 
 char *
+xstrdup_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+bool
+str_equal_null(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+char *
 xvasprintf(const char *fmt, va_list ap)
 {
 	char *s;

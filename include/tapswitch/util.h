@@ -9,6 +9,7 @@
 #define TAPSWITCH_UTIL_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,11 @@ void *xcalloc(size_t nmemb, size_t size);
 void *xrealloc(void *ptr, size_t size);
 void *xaligned_alloc(size_t align, size_t size);	/* zeroed */
 char *xstrdup(const char *s);
+/* xstrdup, or NULL for NULL. */
+char *xstrdup_null(const char *s);
+
+/* Equal strings, where NULL equals only NULL. */
+bool str_equal_null(const char *a, const char *b);
 char *xasprintf(const char *fmt, ...) PRINTF_FMT(1, 2);
 char *xvasprintf(const char *fmt, va_list ap);
 
