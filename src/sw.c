@@ -61,16 +61,20 @@ sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
 		if (!str_equal_null(p->conf.netns, netns) ||
 		    strcmp(p->conf.ifname, ifname) != 0)
 			continue;
+		/* Only news of the port's own interface: a TAP re-created
+		 * under the same name (reload, port del and add) has a new
+		 * ifindex, and the old one's last events may still be
+		 * queued. */
+		if (p->ifindex > 0 && p->ifindex != ifindex)
+			continue;
 		if (!exists) {
 			/* Deleted or moved away by someone else: the port
 			 * stays configured but carries nothing. */
-			if (p->ifindex == ifindex || p->ifindex == 0) {
-				port_set_up(p, false);
-				log_warn("port %s: interface %s left %s%s; port "
-				    "is down", p->conf.name, ifname,
-				    netns ? "namespace " : "the daemon's "
-				    "namespace", netns ? netns : "");
-			}
+			port_set_up(p, false);
+			log_warn("port %s: interface %s left %s%s; port is "
+			    "down", p->conf.name, ifname, netns ?
+			    "namespace " : "the daemon's namespace",
+			    netns ? netns : "");
 			continue;
 		}
 		/* Events queue up while ports are being set up, so an event
@@ -239,38 +243,18 @@ sw_port_remove(struct sw *sw, struct port *p, bool keep)
 	port_free(p);
 }
 
-/*
- * Handle the link events of netns that are already queued.  Closing a TAP
- * we created deletes it at once, and the kernel queues its last events
- * (down, then gone) on the monitor; read later, they would be taken for
- * news about a new port with the same name, which a reload or "port add"
- * may create right away: the port would be marked down with a warning
- * until the new TAP's own events came.  Read now, they find no port.
- */
-static void
-sw_mon_drain(struct sw *sw, const char *netns)
-{
-	for (struct sw_mon *m = sw->mons; m; m = m->next)
-		if (str_equal_null(m->netns, netns))
-			nl_mon_dispatch(m->mon);
-}
-
 /* Remove the port called name; keep: see sw_port_remove. */
 static int
 sw_port_del_keep(struct sw *sw, const char *name, bool keep)
 {
 	struct port *p = port_table_find(sw->pt, name);
-	char *netns;
 
 	if (!p)
 		return -ENOENT;
 	/* name may be the port's own, which goes with it. */
 	log_info("port %s: removing%s", p->conf.name,
 	    keep ? " (its persistent interface stays)" : "");
-	netns = xstrdup_null(p->conf.netns);
 	sw_port_remove(sw, p, keep);
-	sw_mon_drain(sw, netns);
-	free(netns);
 	return 0;
 }
 
