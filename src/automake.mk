@@ -1,7 +1,8 @@
 noinst_LIBRARIES += src/libtapswitch.a
 
 src_libtapswitch_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(LIBNL_CFLAGS) \
-	$(CAPNG_CFLAGS) $(INIH_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS)
+	$(CAPNG_CFLAGS) $(INIH_CFLAGS) $(JANSSON_CFLAGS) $(SYSTEMD_CFLAGS) \
+	$(LIBURING_CFLAGS)
 src_libtapswitch_a_SOURCES = \
 	include/tapswitch/util.h src/util.c \
 	include/tapswitch/log.h src/log.c src/log_ctl.c \
@@ -22,7 +23,7 @@ src_libtapswitch_a_SOURCES = \
 	include/tapswitch/notify.h src/notify.c
 
 TSW_LIBS = src/libtapswitch.a $(LIBEVENT_LIBS) $(LIBNL_LIBS) $(CAPNG_LIBS) \
-	$(INIH_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS)
+	$(INIH_LIBS) $(JANSSON_LIBS) $(SYSTEMD_LIBS) $(LIBURING_LIBS)
 
 sbin_PROGRAMS += src/tapswitchd
 src_tapswitchd_SOURCES = src/tapswitchd.c

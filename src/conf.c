@@ -430,6 +430,25 @@ sw_busy_poll(void *obj, const char *value, const char **why)
 	return 0;
 }
 
+static int
+sw_io_uring(void *obj, const char *value, const char **why)
+{
+	struct conf_switch *sw = obj;
+
+	if (parse_bool(value, &sw->io_uring) < 0) {
+		*why = "expected yes or no (or true/false, on/off, 1/0)";
+		return -EINVAL;
+	}
+#ifndef HAVE_LIBURING
+	if (sw->io_uring) {
+		*why = "this tapswitchd was built without io_uring "
+		    "(configure --with-io-uring, which needs liburing-dev)";
+		return -EINVAL;
+	}
+#endif
+	return 0;
+}
+
 static const struct key switch_keys[] = {
 	{ "queues", sw_queues },
 	{ "offload", sw_offload },
@@ -441,6 +460,7 @@ static const struct key switch_keys[] = {
 	{ "log_level", sw_log_level },
 	{ "metrics_listen", sw_metrics_listen },
 	{ "busy_poll", sw_busy_poll },
+	{ "io_uring", sw_io_uring },
 };
 
 #define N_PORT_KEYS ARRAY_SIZE(port_keys)

@@ -322,6 +322,8 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 	    o->queues, n->queues);
 	FIXED(o->offload != n->offload, "offload changed from %s to %s",
 	    o->offload ? "yes" : "no", n->offload ? "yes" : "no");
+	FIXED(o->io_uring != n->io_uring, "io_uring changed from %s to %s",
+	    o->io_uring ? "yes" : "no", n->io_uring ? "yes" : "no");
 	FIXED(o->fdb_size != n->fdb_size, "fdb_size changed from %u to %u",
 	    o->fdb_size, n->fdb_size);
 	FIXED(!str_equal_null(o->control_socket, n->control_socket),
@@ -432,6 +434,7 @@ sw_create_with(const struct conf *conf, const struct port_backend *backend,
 		.ports = sw->pt,
 		.qs = sw->qs,
 		.vnet_hdr = conf->sw.offload,
+		.io_uring = conf->sw.io_uring,
 		.busy_poll_us = conf->sw.busy_poll,
 	};
 	sw->workers = xcalloc(conf->sw.queues, sizeof(*sw->workers));
@@ -442,8 +445,12 @@ sw_create_with(const struct conf *conf, const struct port_backend *backend,
 			r = worker_start(sw->workers[q]);
 		}
 		if (r < 0) {
-			*err = xasprintf("cannot start worker %u: %s", q,
-			    strerror(-r));
+			/* io_uring can be off in the kernel (sysctl
+			 * kernel.io_uring_disabled) or in a seccomp filter. */
+			*err = xasprintf("cannot start worker %u: %s%s", q,
+			    strerror(-r), conf->sw.io_uring ? " (io_uring = "
+			    "yes: is io_uring allowed here? io_uring = no does "
+			    "without)" : "");
 			goto fail;
 		}
 	}

@@ -111,10 +111,10 @@ daemon_summary(const struct daemon *d, char *buf, size_t size)
 
 	for (unsigned i = 0; i < set->n; i++)
 		up += port_is_up(set->ports[i]);
-	snprintf(buf, size, "%u port%s (%u up), %u queue%s, offload %s%s%s",
+	snprintf(buf, size, "%u port%s (%u up), %u queue%s, offload %s%s%s%s",
 	    set->n, set->n == 1 ? "" : "s", up, cs->queues,
 	    cs->queues == 1 ? "" : "s", cs->offload ? "on" : "off",
-	    d->reload_note ? "; " : "", d->reload_note ? d->reload_note : "");
+	    cs->io_uring ? ", io_uring" : "", d->reload_note ? "; " : "", d->reload_note ? d->reload_note : "");
 }
 
 /* Tell the service manager the current summary: with READY=1 when ready
@@ -522,9 +522,10 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	pidfd = -1;
-	log_info("running: %zu port%s, %u queue%s, offload %s",
+	log_info("running: %zu port%s, %u queue%s, offload %s%s",
 	    conf->n_ports, conf->n_ports == 1 ? "" : "s", conf->sw.queues,
-	    conf->sw.queues == 1 ? "" : "s", conf->sw.offload ? "on" : "off");
+	    conf->sw.queues == 1 ? "" : "s", conf->sw.offload ? "on" : "off",
+	    conf->sw.io_uring ? ", io_uring" : "");
 
 	/* Ready: every port is up and the control socket listens.  Last
 	 * thing before the loop, so nothing that start-up still does can

@@ -23,6 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <linux/virtio_net.h>
+#ifdef HAVE_LIBURING
+#include <liburing.h>
+#endif
 
 #include "tapswitch/log.h"
 #include "tapswitch/tap.h"
@@ -36,6 +39,21 @@
 _Static_assert(sizeof(struct virtio_net_hdr) == TAP_VNET_HDR_LEN,
     "virtio-net header size");
 
+/* One frame on its way out: the iovecs for writev, pointing at the
+ * received payload; only the addresses + tag and the virtio-net header
+ * live in the slot's scratch. */
+struct tx_slot {
+	struct port *out;
+	size_t len;			/* bytes of the frame, as sent */
+	int niov;
+	struct iovec iov[3];
+	struct virtio_net_hdr vh;
+	uint8_t hdr[ETH_ADDR_LEN * 2 + VLAN_TAG_LEN];
+};
+
+/* Writes queued per io_uring submission (epoll mode uses slot 0 only). */
+#define TX_SLOTS 128
+
 struct worker {
 	struct sw_counters ctr;		/* first: its own cache lines */
 	const struct dp *dp;
@@ -47,10 +65,44 @@ struct worker {
 	struct qsbr_reader *qr;
 	size_t vnet_len;		/* 0 or TAP_VNET_HDR_LEN */
 	uint8_t *bufs;			/* WORKER_BATCH * FRAME_BUF_SIZE */
+	/* Indexed by buffer slot; rx[] lists the slots that hold a frame,
+	 * in the order they were read. */
 	struct virtio_net_hdr vh[WORKER_BATCH];
 	size_t len[WORKER_BATCH];
 	struct fwd_decision dec[WORKER_BATCH];
+	unsigned rx[WORKER_BATCH];
+	struct tx_slot *tx;		/* TX_SLOTS */
+	unsigned ntx;			/* queued in tx (io_uring mode) */
+#ifdef HAVE_LIBURING
+	bool uring;
+	struct io_uring ring;
+	unsigned rx_want;		/* reads to submit per ready fd */
+	struct iovec rx_iov[WORKER_BATCH][2];
+	int32_t res[TX_SLOTS];		/* results of one submission */
+#endif
 };
+
+#ifdef HAVE_LIBURING
+/* Set up the worker's ring.  Older kernels lack the flags: retry
+ * without. */
+static int
+worker_ring_init(struct worker *w)
+{
+	struct io_uring_params p = {
+		.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
+	};
+	int r = io_uring_queue_init_params(TX_SLOTS + WORKER_BATCH, &w->ring,
+	    &p);
+
+	if (r == -EINVAL)
+		r = io_uring_queue_init(TX_SLOTS + WORKER_BATCH, &w->ring, 0);
+	if (r < 0)
+		return r;
+	w->uring = true;
+	w->rx_want = 1;
+	return 0;
+}
+#endif
 
 int
 worker_create(const struct dp *dp, unsigned q, struct worker **out)
@@ -67,29 +119,151 @@ worker_create(const struct dp *dp, unsigned q, struct worker **out)
 	if (w->epfd < 0 || w->stopfd < 0 ||
 	    epoll_ctl(w->epfd, EPOLL_CTL_ADD, w->stopfd, &ev) < 0) {
 		err = -errno;
-		if (w->epfd >= 0)
-			close(w->epfd);
-		if (w->stopfd >= 0)
-			close(w->stopfd);
-		free(w);
-		return err;
+		goto fail;
 	}
+#ifdef HAVE_LIBURING
+	if (dp->io_uring && (err = worker_ring_init(w)) < 0)
+		goto fail;
+#endif
 	/* Pages are touched only as frames that large arrive. */
 	w->bufs = xmalloc((size_t)WORKER_BATCH * FRAME_BUF_SIZE);
+	w->tx = xcalloc(TX_SLOTS, sizeof(*w->tx));
 	*out = w;
 	return 0;
+fail:
+	if (w->epfd >= 0)
+		close(w->epfd);
+	if (w->stopfd >= 0)
+		close(w->stopfd);
+	free(w);
+	return err;
 }
 
-/* The frame as it leaves on port out: the iovecs for writev, pointing at
- * the received payload; only the addresses + tag and the virtio-net header
- * live in the caller's scratch.  Returns the iovec count, or 0 to drop
- * with the counter already bumped. */
-struct egress_scratch {
-	struct virtio_net_hdr vh;
-	uint8_t hdr[ETH_ADDR_LEN * 2 + VLAN_TAG_LEN];
-};
+/* Account for one write that is done: r is what write(v) returned, or
+ * -errno. */
+static void
+worker_tx_done(struct worker *w, const struct tx_slot *t, ssize_t r)
+{
+	struct port_counters *c = &t->out->ctr[w->q];
 
-static int
+	if (LIKELY(r >= 0)) {
+		ctr_add(&c->tx_packets, 1);
+		ctr_add(&c->tx_bytes, t->len);
+		return;
+	}
+	ctr_add(&c->tx_errors, 1);
+	/* A full or downed queue is ordinary, and so is a TAP that was just
+	 * deleted (EBADFD: the link monitor reports it and takes the port
+	 * down); anything else is worth a (rate-limited) word. */
+	if (r != -EAGAIN && r != -ENOBUFS && r != -EIO && r != -EBADFD)
+		log_rl(LOG_LVL_WARN, "port %s queue %u: write: %s",
+		    t->out->conf.name, w->q, strerror((int)-r));
+}
+
+#ifdef HAVE_LIBURING
+/* The kernel's TAP driver cannot take non-blocking io_uring requests
+ * (RWF_NOWAIT fails with EOPNOTSUPP; older kernels): go on with readv and
+ * writev. */
+static void
+worker_ring_off(struct worker *w)
+{
+	w->uring = false;
+	log_warn("worker %u: this kernel cannot do non-blocking io_uring "
+	    "reads and writes on a TAP; using readv/writev instead", w->q);
+}
+
+/* Submit the n requests prepared (user_data = their index) and wait
+ * until all n are complete; w->res[i] is the result of request i. */
+static void
+worker_ring_run(struct worker *w, unsigned n)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, seen = 0;
+
+	while (seen < n) {
+		unsigned k = 0;
+		int r = io_uring_submit_and_wait(&w->ring, n - seen);
+
+		/* EAGAIN / EBUSY: the kernel is short of memory, or of room
+		 * for completions, for now. */
+		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+			log_error("worker %u: io_uring_enter: %s", w->q,
+			    strerror(-r));
+			abort();
+		}
+		io_uring_for_each_cqe(&w->ring, head, cqe) {
+			w->res[cqe->user_data] = cqe->res;
+			k++;
+		}
+		io_uring_cq_advance(&w->ring, k);
+		seen += k;
+	}
+}
+
+static void worker_tx(struct worker *w, struct tx_slot *t);
+
+/*
+ * Submit the queued writes and wait for them.  Every request carries
+ * RWF_NOWAIT, so the kernel completes it while we submit, as a write(2)
+ * on the non-blocking fd would: a full queue fails with EAGAIN instead of
+ * parking the request, and the frame buffers are free again when this
+ * returns.
+ */
+static void
+worker_tx_flush(struct worker *w)
+{
+	unsigned n;
+
+	if (!w->ntx)
+		return;
+	for (unsigned i = 0; i < w->ntx; i++) {
+		struct tx_slot *t = &w->tx[i];
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+
+		io_uring_prep_writev(sqe, t->out->fds[w->q], t->iov,
+		    (unsigned)t->niov, (uint64_t)-1);
+		sqe->rw_flags = RWF_NOWAIT;
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	worker_ring_run(w, w->ntx);
+	n = w->ntx;
+	w->ntx = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (UNLIKELY(w->res[i] == -EOPNOTSUPP)) {
+			/* Refused before writing: write it the old way. */
+			if (w->uring)
+				worker_ring_off(w);
+			worker_tx(w, &w->tx[i]);
+			continue;
+		}
+		worker_tx_done(w, &w->tx[i], w->res[i]);
+	}
+}
+#endif
+
+/* Send slot t now (epoll mode), or queue it for the next submission. */
+static void
+worker_tx(struct worker *w, struct tx_slot *t)
+{
+	ssize_t r;
+
+#ifdef HAVE_LIBURING
+	if (w->uring) {
+		if (++w->ntx == TX_SLOTS)
+			worker_tx_flush(w);
+		return;
+	}
+#endif
+	do
+		r = writev(t->out->fds[w->q], t->iov, t->niov);
+	while (r < 0 && errno == EINTR);
+	worker_tx_done(w, t, r < 0 ? -errno : r);
+}
+
+/* Frame i as it leaves on port out: the iovecs point at the received
+ * payload; only the addresses + tag and the virtio-net header are
+ * rebuilt, in the next free tx slot.  Dropped frames are counted here. */
+static void
 worker_send(struct worker *w, unsigned i, struct port *out)
 {
 	const struct fwd_decision *d = &w->dec[i];
@@ -103,80 +277,63 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 	 * (inner) ethertype. */
 	size_t rest = ETH_ADDR_LEN * 2 + (fi->tagged ? VLAN_TAG_LEN : 0);
 	size_t untagged_len = len - (fi->tagged ? VLAN_TAG_LEN : 0);
-	struct egress_scratch s;
-	struct iovec iov[3];
+	struct tx_slot *t = &w->tx[w->ntx];
 	int n = 0, delta;
-	ssize_t r;
 
 	if (UNLIKELY(!port_is_up(out))) {
 		ctr_add(&c->tx_down, 1);
-		return 0;
+		return;
 	}
 	if (UNLIKELY(!gso && untagged_len > out->max_frame)) {
 		ctr_add(&c->tx_oversize, 1);
-		return 0;
+		return;
 	}
 
 	delta = (tag ? VLAN_TAG_LEN : 0) - (fi->tagged ? VLAN_TAG_LEN : 0);
+	t->out = out;
+	t->len = len + delta;
 	if (w->vnet_len) {
-		iov[n].iov_base = &w->vh[i];
-		iov[n++].iov_len = w->vnet_len;
+		t->iov[n].iov_base = &w->vh[i];
+		t->iov[n++].iov_len = w->vnet_len;
 	}
 	if (!tag && !fi->tagged) {
 		/* The common case: nothing to rewrite. */
-		iov[n].iov_base = (void *)buf;
-		iov[n++].iov_len = len;
+		t->iov[n].iov_base = (void *)buf;
+		t->iov[n++].iov_len = len;
 	} else if (tag && fi->tagged && fi->vid == d->vid) {
-		iov[n].iov_base = (void *)buf;
-		iov[n++].iov_len = len;
+		t->iov[n].iov_base = (void *)buf;
+		t->iov[n++].iov_len = len;
 	} else {
-		memcpy(s.hdr, buf, ETH_ADDR_LEN * 2);
+		memcpy(t->hdr, buf, ETH_ADDR_LEN * 2);
 		if (tag) {
 			/* Keep the priority the frame came with. */
 			uint16_t tci = (uint16_t)(fi->tagged ? fi->pcp << 13 : 0) |
 			    d->vid;
 
-			s.hdr[12] = ETH_TYPE_VLAN >> 8;
-			s.hdr[13] = ETH_TYPE_VLAN & 0xff;
-			s.hdr[14] = tci >> 8;
-			s.hdr[15] = tci & 0xff;
+			t->hdr[12] = ETH_TYPE_VLAN >> 8;
+			t->hdr[13] = ETH_TYPE_VLAN & 0xff;
+			t->hdr[14] = tci >> 8;
+			t->hdr[15] = tci & 0xff;
 		}
 		if (w->vnet_len && delta) {
 			/* Offsets into the frame move with the tag. */
-			s.vh = w->vh[i];
-			if (s.vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
-				s.vh.csum_start = htole16(
-				    le16toh(s.vh.csum_start) + delta);
-			if (s.vh.gso_type != VIRTIO_NET_HDR_GSO_NONE &&
-			    s.vh.hdr_len)
-				s.vh.hdr_len = htole16(
-				    le16toh(s.vh.hdr_len) + delta);
-			iov[0].iov_base = &s.vh;
+			t->vh = w->vh[i];
+			if (t->vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+				t->vh.csum_start = htole16(
+				    le16toh(t->vh.csum_start) + delta);
+			if (t->vh.gso_type != VIRTIO_NET_HDR_GSO_NONE &&
+			    t->vh.hdr_len)
+				t->vh.hdr_len = htole16(
+				    le16toh(t->vh.hdr_len) + delta);
+			t->iov[0].iov_base = &t->vh;
 		}
-		iov[n].iov_base = s.hdr;
-		iov[n++].iov_len = ETH_ADDR_LEN * 2 + (tag ? VLAN_TAG_LEN : 0);
-		iov[n].iov_base = (void *)(buf + rest);
-		iov[n++].iov_len = len - rest;
+		t->iov[n].iov_base = t->hdr;
+		t->iov[n++].iov_len = ETH_ADDR_LEN * 2 + (tag ? VLAN_TAG_LEN : 0);
+		t->iov[n].iov_base = (void *)(buf + rest);
+		t->iov[n++].iov_len = len - rest;
 	}
-
-	do
-		r = writev(out->fds[w->q], iov, n);
-	while (r < 0 && errno == EINTR);
-	if (UNLIKELY(r < 0)) {
-		ctr_add(&c->tx_errors, 1);
-		/* A full or downed queue is ordinary, and so is a TAP that
-		 * was just deleted (EBADFD: the link monitor reports it and
-		 * takes the port down); anything else is worth a
-		 * (rate-limited) word. */
-		if (errno != EAGAIN && errno != ENOBUFS && errno != EIO &&
-		    errno != EBADFD)
-			log_rl(LOG_LVL_WARN, "port %s queue %u: write: %s",
-			    out->conf.name, w->q, strerror(errno));
-		return 0;
-	}
-	ctr_add(&c->tx_packets, 1);
-	ctr_add(&c->tx_bytes, len + delta);
-	return 1;
+	t->niov = n;
+	worker_tx(w, t);
 }
 
 /* The queue fd of port p failed for good (its TAP was deleted): stop
@@ -189,55 +346,139 @@ worker_drop_fd(struct worker *w, struct port *p, int err)
 	    p->conf.name, w->q, err ? strerror(err) : "interface gone");
 }
 
+/* What one read into slot i gave (readv's result, or -errno); adds the
+ * slot to w->rx[*n] when it holds a frame.  False when the fd is done
+ * for now (drained, or dropped for good). */
+static bool
+worker_rx_done(struct worker *w, struct port *in, unsigned i, ssize_t r,
+    unsigned *n)
+{
+	if (r < 0) {
+		if (r != -EAGAIN)
+			worker_drop_fd(w, in, (int)-r);
+		return false;
+	}
+	if (UNLIKELY(r == 0)) {
+		/* End of file: the other side is gone (a TAP never does
+		 * this; a closed dummy peer does). */
+		worker_drop_fd(w, in, 0);
+		return false;
+	}
+	if (UNLIKELY((size_t)r < w->vnet_len)) {
+		/* Cannot happen with a TAP; a dummy peer can do it. */
+		ctr_add(&in->ctr[w->q].rx_packets, 1);
+		ctr_add(&in->ctr[w->q].rx_runt, 1);
+		ctr_add(&in->ctr[w->q].rx_errors, 1);
+		return true;
+	}
+	w->len[i] = (size_t)r - w->vnet_len;
+	w->rx[(*n)++] = i;
+	return true;
+}
+
+#ifdef HAVE_LIBURING
+/*
+ * One submission reads up to rx_want frames, each request RWF_NOWAIT so
+ * that it completes now, with a frame or EAGAIN.  The fd need not be
+ * drained: epoll is level triggered and reports it again.  rx_want
+ * follows the traffic: it doubles while every read finds a frame and
+ * drops to what the last submission found.
+ */
+static unsigned
+worker_rx_ring(struct worker *w, struct port *in)
+{
+	const int32_t *res = w->res;
+	unsigned want = w->rx_want, n = 0;
+	bool gone = false;
+
+	for (unsigned i = 0; i < want; i++) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
+		int k = 0;
+
+		if (w->vnet_len) {
+			w->rx_iov[i][k].iov_base = &w->vh[i];
+			w->rx_iov[i][k++].iov_len = w->vnet_len;
+		}
+		w->rx_iov[i][k].iov_base = w->bufs + (size_t)i * FRAME_BUF_SIZE;
+		w->rx_iov[i][k++].iov_len = FRAME_BUF_SIZE;
+		io_uring_prep_readv(sqe, in->fds[w->q], w->rx_iov[i],
+		    (unsigned)k, (uint64_t)-1);
+		sqe->rw_flags = RWF_NOWAIT;
+		io_uring_sqe_set_data64(sqe, i);
+	}
+	worker_ring_run(w, want);
+	if (UNLIKELY(res[0] == -EOPNOTSUPP)) {
+		/* Refused before reading anything. */
+		worker_ring_off(w);
+		return 0;
+	}
+	/* In slot order, which is the order of the requests and so of the
+	 * frames.  After an EAGAIN a later request may still have found a
+	 * frame that arrived meanwhile: keep it. */
+	for (unsigned i = 0; i < want; i++) {
+		if (gone && res[i] <= 0)
+			continue;	/* dropped already */
+		if (!worker_rx_done(w, in, i, res[i], &n) && res[i] != -EAGAIN)
+			gone = true;
+	}
+	if (n < want)
+		w->rx_want = n ? n : 1;
+	else if (want < WORKER_BATCH)
+		w->rx_want = 2 * want < WORKER_BATCH ? 2 * want : WORKER_BATCH;
+	return n;
+}
+#endif
+
+/* Read up to WORKER_BATCH frames from fd q of port in into the slots;
+ * returns how many, listed in w->rx. */
+static unsigned
+worker_rx(struct worker *w, struct port *in)
+{
+	int fd = in->fds[w->q];
+	struct iovec iov[2];
+	unsigned n = 0;
+
+#ifdef HAVE_LIBURING
+	if (w->uring)
+		return worker_rx_ring(w, in);
+#endif
+	while (n < WORKER_BATCH) {
+		unsigned i = n;
+		int k = 0;
+		ssize_t r;
+
+		if (w->vnet_len) {
+			iov[k].iov_base = &w->vh[i];
+			iov[k++].iov_len = w->vnet_len;
+		}
+		iov[k].iov_base = w->bufs + (size_t)i * FRAME_BUF_SIZE;
+		iov[k++].iov_len = FRAME_BUF_SIZE;
+		do
+			r = readv(fd, iov, k);
+		while (r < 0 && errno == EINTR);
+		if (!worker_rx_done(w, in, i, r < 0 ? -errno : r, &n))
+			break;
+	}
+	return n;
+}
+
 static void
 worker_serve(struct worker *w, struct port *in, uint32_t now)
 {
 	const struct dp *dp = w->dp;
-	int fd = in->fds[w->q];
-	struct iovec iov[2];
-	unsigned n = 0;
-	ssize_t r;
+	unsigned n = worker_rx(w, in);
 
-	while (n < WORKER_BATCH) {
-		int k = 0;
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = w->rx[k];
 
-		if (w->vnet_len) {
-			iov[k].iov_base = &w->vh[n];
-			iov[k++].iov_len = w->vnet_len;
-		}
-		iov[k].iov_base = w->bufs + (size_t)n * FRAME_BUF_SIZE;
-		iov[k++].iov_len = FRAME_BUF_SIZE;
-		r = readv(fd, iov, k);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN)
-				worker_drop_fd(w, in, errno);
-			break;
-		}
-		if (UNLIKELY(r == 0)) {
-			/* End of file: the other side is gone (a TAP never
-			 * does this; a closed dummy peer does). */
-			worker_drop_fd(w, in, 0);
-			break;
-		}
-		if (UNLIKELY((size_t)r < w->vnet_len)) {
-			/* Cannot happen with a TAP; a dummy peer can do it. */
-			ctr_add(&in->ctr[w->q].rx_packets, 1);
-			ctr_add(&in->ctr[w->q].rx_runt, 1);
-			ctr_add(&in->ctr[w->q].rx_errors, 1);
-			continue;
-		}
-		w->len[n++] = (size_t)r - w->vnet_len;
-	}
-
-	for (unsigned i = 0; i < n; i++)
 		fwd_decide(dp, in, w->q, w->bufs + (size_t)i * FRAME_BUF_SIZE,
 		    w->len[i], w->vnet_len &&
 		    w->vh[i].gso_type != VIRTIO_NET_HDR_GSO_NONE, now,
 		    &w->ctr, &w->dec[i]);
+	}
 
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = w->rx[k];
 		const struct fwd_decision *d = &w->dec[i];
 
 		if (d->action == FWD_UNICAST) {
@@ -254,7 +495,12 @@ worker_serve(struct worker *w, struct port *in, uint32_t now)
 			}
 		}
 	}
+#ifdef HAVE_LIBURING
+	if (w->uring)
+		worker_tx_flush(w);
+#endif
 }
+
 
 static uint64_t
 now_ns(void)
@@ -277,6 +523,7 @@ worker_main(void *arg)
 		log_error("worker %u: too many reader threads", w->q);
 		abort();
 	}
+
 	uint64_t busy_until = 0;
 
 	while (!stop) {
@@ -365,7 +612,12 @@ worker_destroy(struct worker *w)
 	worker_stop(w);
 	close(w->epfd);
 	close(w->stopfd);
+#ifdef HAVE_LIBURING
+	if (w->uring)
+		io_uring_queue_exit(&w->ring);
+#endif
 	free(w->bufs);
+	free(w->tx);
 	free(w);
 }
 

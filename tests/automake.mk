@@ -59,7 +59,13 @@ INTEGRATION_TESTS = \
 	tests/integration/log-level.sh \
 	tests/integration/metrics.sh \
 	tests/integration/persist.sh \
-	tests/integration/privileges.sh
+	tests/integration/privileges.sh \
+	tests/integration/ping-all-io-uring.sh \
+	tests/integration/broadcast-io-uring.sh \
+	tests/integration/vlan-io-uring.sh \
+	tests/integration/jumbo-io-uring.sh \
+	tests/integration/iperf-io-uring.sh \
+	tests/integration/link-events-io-uring.sh
 
 # A small AF_PACKET tool the integration tests use to send and capture
 # raw (tagged) frames.

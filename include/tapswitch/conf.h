@@ -60,6 +60,7 @@ struct conf_switch {
 	enum log_level log_level;	/* default info */
 	char *metrics_listen;	/* "ADDR:PORT"; NULL = no metrics */
 	uint32_t busy_poll;	/* microseconds; 0 = block at once */
+	bool io_uring;		/* default no */
 };
 
 struct conf {

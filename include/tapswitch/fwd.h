@@ -29,6 +29,7 @@ struct dp {
 	struct port_table *ports;
 	struct qsbr *qs;
 	bool vnet_hdr;		/* offload = yes: frames carry a virtio-net header */
+	bool io_uring;		/* io_uring = yes: workers batch syscalls */
 	uint32_t busy_poll_us;	/* atomic: main writes (reload), workers read */
 };
 

@@ -14,6 +14,13 @@
  *     never copied or moved.
  *   announce a quiescent state
  *
+ * With io_uring = yes the loop is the same, but the reads of one fd go
+ * out as one io_uring submission and the writes of a batch as another.
+ * Every request is RWF_NOWAIT, so it completes (or fails with EAGAIN)
+ * while it is submitted, just like the non-blocking system call it
+ * stands for: no request outlives its batch, and buffers are reused at
+ * once.
+ *
  * Frame buffers are allocated once per worker at creation.  A queue fd that
  * reports an error (its TAP was deleted) is taken out of the worker's epoll
  * set; the rest of the switch carries on.

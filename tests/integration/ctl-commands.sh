@@ -111,9 +111,10 @@ json_ok "$J" ".version == \"${want_version#tapswitchd }\"" "status .version"
 up_max=$((($(now_us) - START_US) / 1000000 + 11))
 json_ok "$J" "(.uptime_s | type) == \"number\" and .uptime_s >= 0 and
     .uptime_s <= $up_max" "status .uptime_s in 0..$up_max"
-json_ok "$J" '.queues == 2 and .offload == true and .ports == 5 and
-    .fdb_size == 1024 and .fdb_aging == 120 and .log_level == "info"' \
-    "status: queues, offload, ports, fdb_size, fdb_aging, log_level"
+json_ok "$J" '.queues == 2 and .offload == true and .io_uring == false and
+    .ports == 5 and .fdb_size == 1024 and .fdb_aging == 120 and
+    .log_level == "info"' \
+    "status: queues, offload, io_uring, ports, fdb_size, fdb_aging, log_level"
 json_ok "$J" ".config == \"$CONF\"" "status .config"
 json_ok "$J" '(.fdb_entries | type) == "number" and .fdb_entries >= 2' \
     "status .fdb_entries (a and b learned)"
@@ -121,7 +122,7 @@ ctl_json F fdb show
 [[ $(json_get "$J" .fdb_entries) == $(json_get "$F" '.entries | length') ]] ||
 	fail "status .fdb_entries $(json_get "$J" .fdb_entries) != $(json_get "$F" '.entries | length') entries in fdb show"
 ctl_status 0 status
-for k in version uptime config 'log level' queues offload ports \
+for k in version uptime config 'log level' queues offload io_uring ports \
     'fdb entries' 'fdb aging'; do
 	grep -qE "^$k: +[^ ]" <<<"$CTL_OUT" ||
 		fail "status (table): no \"$k:\" line in:

@@ -20,6 +20,12 @@
 #	TSW_BUILDDIR=$PWD/build TSW_SRCDIR=$PWD bash tests/integration/NAME.sh
 #
 # TSW_KEEP=1 keeps the temp dir (and prints where it is).
+#
+# TSW_IO_URING=yes runs the test on the io_uring data path: write_conf adds
+# "io_uring = yes" to the [switch] section, start_daemon checks that the
+# daemon says it runs so, and the last character of TEST_TAG becomes "u"
+# so that names differ from those of the plain run.  The *-io-uring.sh
+# tests are such runs of the data-path tests.
 
 # The tests are bash scripts; should a shell other than bash run them
 # (make uses $(SHELL)), start again under bash.
@@ -35,6 +41,11 @@ if [[ ! ${TEST_TAG:-} =~ ^[a-z0-9]{4}$ ]]; then
 fi
 
 TEST_NAME=$(basename "$0" .sh)
+TSW_IO_URING=${TSW_IO_URING:-no}
+if [[ $TSW_IO_URING == yes ]]; then
+	TEST_TAG=${TEST_TAG:0:3}u
+	TEST_NAME=$TEST_NAME-io-uring
+fi
 TSW_SRCDIR=${TSW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 if [[ -z ${TSW_BUILDDIR:-} ]]; then
 	# scripts/check builds in build/; otherwise assume an in-tree build.
@@ -95,6 +106,11 @@ require_root() {
 # The daemon must have been built: its absence is an error, not a skip.
 require_daemon() {
 	[[ -x $TSWD ]] || fail "$TSWD not found: build it first (TSW_BUILDDIR=$TSW_BUILDDIR)"
+	if [[ $TSW_IO_URING == yes ]] &&
+	    "$TSWD" -n -f /dev/stdin <<<$'[switch]\nio_uring = yes' 2>&1 |
+	    grep -q "built without io_uring"; then
+		skip "tapswitchd was built without io_uring"
+	fi
 }
 
 # The CLI too, for the tests that drive the control socket.
@@ -302,6 +318,10 @@ start_daemon() {
 	fi
 	[[ $(<"$DAEMON_PIDFILE") == "$DAEMON_PID" ]] ||
 		fail "pidfile holds $(<"$DAEMON_PIDFILE"), not $DAEMON_PID"
+	if [[ $TSW_IO_URING == yes ]]; then
+		wait_until 5 grep -q "running: .*, io_uring$" "$DAEMON_LOG" ||
+			fail "tapswitchd does not say it runs with io_uring"
+	fi
 }
 
 daemon_started() {
@@ -395,6 +415,10 @@ $bad"
 write_conf() {
 	local f=$TMP_DIR/$1.conf
 	cat >"$f" || fail "cannot write $f"
+	if [[ $TSW_IO_URING == yes ]]; then
+		sed -i '/^\[switch\]$/a io_uring = yes' "$f" ||
+			fail "cannot add io_uring to $f"
+	fi
 	echo "$f"
 }
 

@@ -121,6 +121,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(conf->sw.control_socket, CONF_DEFAULT_SOCKET);
 	ck_assert_ptr_null(conf->sw.control_group);
 	ck_assert_uint_eq(conf->sw.busy_poll, 0);
+	ck_assert(!conf->sw.io_uring);
 
 	ck_assert_uint_eq(conf->n_ports, 2);
 	ck_assert_str_eq(p->name, "a");
@@ -209,6 +210,31 @@ START_TEST(test_offload_words)
 		conf_free(conf);
 		free(text);
 	}
+}
+END_TEST
+
+START_TEST(test_io_uring_key)
+{
+	struct conf *conf = parse_ok("[switch]\nio_uring = no\n");
+	char *err = NULL;
+	int r;
+
+	ck_assert(!conf->sw.io_uring);
+	conf_free(conf);
+	r = conf_parse_string("[switch]\nio_uring = yes\n", "test.conf",
+	    &conf, &err);
+#ifdef HAVE_LIBURING
+	ck_assert_msg(r == 0, "%s", err ? err : "");
+	ck_assert(conf->sw.io_uring);
+	conf_free(conf);
+#else
+	/* A build without liburing says so instead of ignoring it. */
+	ck_assert_int_eq(r, -EINVAL);
+	ck_assert_str_eq(err, "test.conf:2: bad value \"yes\" for io_uring "
+	    "in [switch]: this tapswitchd was built without io_uring "
+	    "(configure --with-io-uring, which needs liburing-dev)");
+#endif
+	free(err);
 }
 END_TEST
 
@@ -472,6 +498,9 @@ START_TEST(test_bad_values)
 		{ "[switch]\noffload = maybe\n",
 		  "test.conf:2: bad value \"maybe\" for offload in [switch]: "
 		  "expected yes or no (or true/false, on/off, 1/0)" },
+		{ "[switch]\nio_uring = sometimes\n",
+		  "test.conf:2: bad value \"sometimes\" for io_uring in "
+		  "[switch]: expected yes or no (or true/false, on/off, 1/0)" },
 		{ "[switch]\nfdb_size = 0\n",
 		  "test.conf:2: bad value \"0\" for fdb_size in [switch]: "
 		  "expected an integer 1..16777216" },
@@ -958,6 +987,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_no_ports);
 	tcase_add_test(tc, test_switch_keys);
 	tcase_add_test(tc, test_offload_words);
+	tcase_add_test(tc, test_io_uring_key);
 	tcase_add_test(tc, test_trunk_native);
 	tcase_add_test(tc, test_comments_and_layout);
 	tcase_add_test(tc, test_indented_lines_are_not_continuations);

@@ -164,6 +164,7 @@ START_TEST(test_status_and_help)
 	    PACKAGE_VERSION);
 	ck_assert_int_eq(json_integer_value(json_object_get(res, "queues")), 2);
 	ck_assert(json_is_false(json_object_get(res, "offload")));
+	ck_assert(json_is_false(json_object_get(res, "io_uring")));
 	ck_assert_int_eq(json_integer_value(json_object_get(res, "ports")), 3);
 	ck_assert_int_eq(json_integer_value(json_object_get(res,
 	    "fdb_entries")), 0);

@@ -10,6 +10,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <linux/virtio_net.h>
@@ -396,6 +397,7 @@ static struct sw *sw;
 static bool vnet;
 
 static uint32_t busy_poll;	/* for the next sw_up */
+static bool io_uring;		/* set by the io_uring test case's fixture */
 
 static void
 sw_up(unsigned queues, bool offload, struct conf_port *ports, size_t n)
@@ -409,6 +411,7 @@ sw_up(unsigned queues, bool offload, struct conf_port *ports, size_t n)
 	conf.sw.fdb_size = 1024;
 	conf.sw.fdb_aging = 300;
 	conf.sw.busy_poll = busy_poll;
+	conf.sw.io_uring = io_uring;
 	conf.ports = ports;
 	conf.n_ports = n;
 	vnet = offload;
@@ -718,6 +721,95 @@ START_TEST(test_worker_busy_poll)
 }
 END_TEST
 
+/* Bursts flooded to many ports arrive complete and in order, however
+ * the worker splits them into reads and writes; a peer that stops reading
+ * loses frames (counted), the others lose none. */
+START_TEST(test_worker_bursts)
+{
+	enum { N = 20, BURST = 9, ROUNDS = 20, EXTRA = 15 };
+	struct conf_port ports[N];
+	uint8_t f[BURST][100], g[128];
+	struct iovec iov[BURST];
+	struct mmsghdr mm[BURST];
+	char name[N][8];
+	struct port_counters pc;
+	unsigned seq = 0;
+
+	for (int i = 0; i < N; i++) {
+		snprintf(name[i], sizeof(name[i]), "p%02d", i);
+		port_conf(&ports[i], name[i], NULL, NULL, NULL, NULL);
+	}
+	sw_up(1, false, ports, N);
+	memset(mm, 0, sizeof(mm));
+	for (int k = 0; k < BURST; k++) {
+		iov[k] = (struct iovec){ .iov_base = f[k], .iov_len = 100 };
+		mm[k].msg_hdr.msg_iov = &iov[k];
+		mm[k].msg_hdr.msg_iovlen = 1;
+	}
+	for (int round = 0; round < ROUNDS + EXTRA / 5; round++) {
+		/* The last rounds: 5 frames each, and port N - 1 no longer
+		 * reads; the switch's end of its queue gets the smallest send
+		 * buffer, room for a handful of frames. */
+		bool last = round >= ROUNDS;
+		int burst = last ? 5 : BURST;
+		unsigned first = seq;
+
+		if (round == ROUNDS)
+			ck_assert_int_eq(setsockopt(sw_port_find(sw,
+			    name[N - 1])->fds[0], SOL_SOCKET, SO_SNDBUF,
+			    &(int){ 1 }, sizeof(int)), 0);
+
+		for (int k = 0; k < burst; k++) {
+			make_frame(f[k], 100, MAC_BCAST, MAC_A, NO_TAG);
+			f[k][98] = (uint8_t)(seq >> 8);
+			f[k][99] = (uint8_t)seq++;
+		}
+		ck_assert_int_eq(sendmmsg(peer("p00", 0), mm,
+		    (unsigned)burst, 0), burst);
+		for (int i = 1; i < N - (last ? 1 : 0); i++)
+			for (int k = 0; k < burst; k++) {
+				unsigned want = first + (unsigned)k;
+
+				ck_assert_int_eq(collect(name[i], 0, NULL, g,
+				    sizeof(g)), 100);
+				ck_assert_msg(g[98] == (uint8_t)(want >> 8) &&
+				    g[99] == (uint8_t)want,
+				    "port %s: frame %u arrived as frame %u",
+				    name[i], want, g[98] << 8 | g[99]);
+			}
+	}
+	/* Port N - 1: what was written plus what failed is everything, and
+	 * its full queue failed some. */
+	port_counters_sum(sw_port_find(sw, name[N - 1]), &pc);
+	ck_assert_uint_eq(pc.tx_packets + pc.tx_errors, seq);
+	ck_assert_uint_gt(pc.tx_errors, 0);
+	port_counters_sum(sw_port_find(sw, name[1]), &pc);
+	ck_assert_uint_eq(pc.tx_packets, seq);
+	ck_assert_uint_eq(pc.tx_errors, 0);
+	ck_assert_uint_eq(pc.tx_bytes, (uint64_t)seq * 100);
+	sw_destroy(sw);
+}
+END_TEST
+
+static void
+io_uring_on(void)
+{
+	io_uring = true;
+}
+
+static void
+worker_tests(TCase *tc)
+{
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_worker_flood_then_unicast, 0, 2);
+	tcase_add_test(tc, test_worker_vlan_push_pop);
+	tcase_add_test(tc, test_worker_vnet_header_offsets);
+	tcase_add_test(tc, test_worker_port_del_and_egress_mtu);
+	tcase_add_test(tc, test_worker_survives_bad_peers);
+	tcase_add_test(tc, test_worker_busy_poll);
+	tcase_add_test(tc, test_worker_bursts);
+}
+
 static Suite *
 fwd_suite(void)
 {
@@ -735,14 +827,15 @@ fwd_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("worker");
-	tcase_set_timeout(tc, 30);
-	tcase_add_loop_test(tc, test_worker_flood_then_unicast, 0, 2);
-	tcase_add_test(tc, test_worker_vlan_push_pop);
-	tcase_add_test(tc, test_worker_vnet_header_offsets);
-	tcase_add_test(tc, test_worker_port_del_and_egress_mtu);
-	tcase_add_test(tc, test_worker_survives_bad_peers);
-	tcase_add_test(tc, test_worker_busy_poll);
+	worker_tests(tc);
 	suite_add_tcase(s, tc);
+#ifdef HAVE_LIBURING
+	/* The same, with the workers' reads and writes through io_uring. */
+	tc = tcase_create("worker-io_uring");
+	tcase_add_checked_fixture(tc, io_uring_on, NULL);
+	worker_tests(tc);
+	suite_add_tcase(s, tc);
+#endif
 	return s;
 }
 
