@@ -71,13 +71,13 @@ struct worker {
 	size_t len[WORKER_BATCH];
 	struct fwd_decision dec[WORKER_BATCH];
 	unsigned rx[WORKER_BATCH];
+	struct iovec rx_iov[WORKER_BATCH][2];
+	unsigned rx_want;		/* reads per ready fd, 1..WORKER_BATCH */
 	struct tx_slot *tx;		/* TX_SLOTS */
 	unsigned ntx;			/* queued in tx (io_uring mode) */
 #ifdef HAVE_LIBURING
 	bool uring;
 	struct io_uring ring;
-	unsigned rx_want;		/* reads to submit per ready fd */
-	struct iovec rx_iov[WORKER_BATCH][2];
 	int32_t res[TX_SLOTS];		/* results of one submission */
 #endif
 };
@@ -99,7 +99,6 @@ worker_ring_init(struct worker *w)
 	if (r < 0)
 		return r;
 	w->uring = true;
-	w->rx_want = 1;
 	return 0;
 }
 #endif
@@ -114,6 +113,7 @@ worker_create(const struct dp *dp, unsigned q, struct worker **out)
 	w->dp = dp;
 	w->q = q;
 	w->vnet_len = dp->vnet_hdr ? TAP_VNET_HDR_LEN : 0;
+	w->rx_want = 1;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->epfd < 0 || w->stopfd < 0 ||
@@ -376,33 +376,47 @@ worker_rx_done(struct worker *w, struct port *in, unsigned i, ssize_t r,
 	return true;
 }
 
-#ifdef HAVE_LIBURING
-/*
- * One submission reads up to rx_want frames, each request RWF_NOWAIT so
- * that it completes now, with a frame or EAGAIN.  The fd need not be
- * drained: epoll is level triggered and reports it again.  rx_want
- * follows the traffic: it doubles while every read finds a frame and
- * drops to what the last submission found.
- */
+/* Point the iovecs of slot i at its buffers; returns how many. */
 static unsigned
-worker_rx_ring(struct worker *w, struct port *in)
+worker_rx_iov(struct worker *w, unsigned i)
+{
+	unsigned k = 0;
+
+	if (w->vnet_len) {
+		w->rx_iov[i][k].iov_base = &w->vh[i];
+		w->rx_iov[i][k++].iov_len = w->vnet_len;
+	}
+	w->rx_iov[i][k].iov_base = w->bufs + (size_t)i * FRAME_BUF_SIZE;
+	w->rx_iov[i][k++].iov_len = FRAME_BUF_SIZE;
+	return k;
+}
+
+/* got of the want reads of the last pass returned data: double rx_want
+ * while every read finds a frame, fall to what the last pass found. */
+static void
+worker_rx_adapt(struct worker *w, unsigned want, unsigned got)
+{
+	if (got < want)
+		w->rx_want = got ? got : 1;
+	else if (want < WORKER_BATCH)
+		w->rx_want = 2 * want < WORKER_BATCH ? 2 * want : WORKER_BATCH;
+}
+
+#ifdef HAVE_LIBURING
+/* worker_rx with one submission of want reads, each RWF_NOWAIT so that it
+ * completes now, with a frame or EAGAIN. */
+static unsigned
+worker_rx_ring(struct worker *w, struct port *in, unsigned want)
 {
 	const int32_t *res = w->res;
-	unsigned want = w->rx_want, n = 0;
+	unsigned n = 0, got = 0;
 	bool gone = false;
 
 	for (unsigned i = 0; i < want; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
-		int k = 0;
 
-		if (w->vnet_len) {
-			w->rx_iov[i][k].iov_base = &w->vh[i];
-			w->rx_iov[i][k++].iov_len = w->vnet_len;
-		}
-		w->rx_iov[i][k].iov_base = w->bufs + (size_t)i * FRAME_BUF_SIZE;
-		w->rx_iov[i][k++].iov_len = FRAME_BUF_SIZE;
 		io_uring_prep_readv(sqe, in->fds[w->q], w->rx_iov[i],
-		    (unsigned)k, (uint64_t)-1);
+		    worker_rx_iov(w, i), (uint64_t)-1);
 		sqe->rw_flags = RWF_NOWAIT;
 		io_uring_sqe_set_data64(sqe, i);
 	}
@@ -416,49 +430,45 @@ worker_rx_ring(struct worker *w, struct port *in)
 	 * frames.  After an EAGAIN a later request may still have found a
 	 * frame that arrived meanwhile: keep it. */
 	for (unsigned i = 0; i < want; i++) {
+		got += res[i] > 0;
 		if (gone && res[i] <= 0)
 			continue;	/* dropped already */
 		if (!worker_rx_done(w, in, i, res[i], &n) && res[i] != -EAGAIN)
 			gone = true;
 	}
-	if (n < want)
-		w->rx_want = n ? n : 1;
-	else if (want < WORKER_BATCH)
-		w->rx_want = 2 * want < WORKER_BATCH ? 2 * want : WORKER_BATCH;
+	worker_rx_adapt(w, want, got);
 	return n;
 }
 #endif
 
-/* Read up to WORKER_BATCH frames from fd q of port in into the slots;
- * returns how many, listed in w->rx. */
+/*
+ * Read up to rx_want frames from fd q of port in into the slots; returns
+ * how many, listed in w->rx.  The fd need not be drained: epoll is level
+ * triggered and reports it again if frames are left, and rx_want grows.
+ * Under steady traffic that saves the read that would end in EAGAIN;
+ * for request/response traffic, rx_want stays near 1.
+ */
 static unsigned
 worker_rx(struct worker *w, struct port *in)
 {
-	int fd = in->fds[w->q];
-	struct iovec iov[2];
-	unsigned n = 0;
+	unsigned want = w->rx_want, n = 0, got = 0;
 
 #ifdef HAVE_LIBURING
 	if (w->uring)
-		return worker_rx_ring(w, in);
+		return worker_rx_ring(w, in, want);
 #endif
-	while (n < WORKER_BATCH) {
-		unsigned i = n;
-		int k = 0;
+	for (unsigned i = 0; i < want; i++) {
+		unsigned k = worker_rx_iov(w, i);
 		ssize_t r;
 
-		if (w->vnet_len) {
-			iov[k].iov_base = &w->vh[i];
-			iov[k++].iov_len = w->vnet_len;
-		}
-		iov[k].iov_base = w->bufs + (size_t)i * FRAME_BUF_SIZE;
-		iov[k++].iov_len = FRAME_BUF_SIZE;
 		do
-			r = readv(fd, iov, k);
+			r = readv(in->fds[w->q], w->rx_iov[i], (int)k);
 		while (r < 0 && errno == EINTR);
 		if (!worker_rx_done(w, in, i, r < 0 ? -errno : r, &n))
 			break;
+		got++;
 	}
+	worker_rx_adapt(w, want, got);
 	return n;
 }
 

@@ -6,12 +6,13 @@
  * lock and no hand-off between threads.  One pass of its loop:
  *
  *   epoll_wait (offline for QSBR)
- *   for each ready fd: readv up to WORKER_BATCH frames (virtio-net header
- *     and frame in separate iovecs) until EAGAIN, decide all of them
- *     (fwd_decide), then writev each to its egress ports, rebuilding only
- *     the Ethernet/VLAN header (and the checksum/GSO offsets of the
- *     virtio-net header) in a small per-frame scratch: the payload is
- *     never copied or moved.
+ *   for each ready fd: readv up to rx_want frames (virtio-net header and
+ *     frame in separate iovecs; rx_want adapts between 1 and WORKER_BATCH
+ *     to the traffic, and epoll reports an fd with frames left again),
+ *     decide all of them (fwd_decide), then writev each to its egress
+ *     ports, rebuilding only the Ethernet/VLAN header (and the
+ *     checksum/GSO offsets of the virtio-net header) in a small per-frame
+ *     scratch: the payload is never copied or moved.
  *   announce a quiescent state
  *
  * With io_uring = yes the loop is the same, but the reads of one fd go
