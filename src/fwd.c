@@ -34,7 +34,7 @@ fwd_decide(const struct dp *dp, struct port *in, unsigned q,
     const uint8_t *buf, size_t len, bool gso, uint32_t now,
     struct sw_counters *swc, struct fwd_decision *d)
 {
-	struct port_counters *c = &in->ctr[q];
+	struct port_counters *c = &in->queues[q].ctr;
 	struct frame_info *fi = &d->fi;
 	struct port *out;
 	uint32_t id;

@@ -31,7 +31,7 @@ port_new(const struct conf_port *cp, unsigned nqueues,
 	 * untagged one; the data path adds them when it sees a tag. */
 	p->max_frame = cp->mtu + ETH_HDR_LEN;
 	p->backend = backend;
-	p->ctr = xaligned_alloc(CACHE_LINE, nqueues * sizeof(*p->ctr));
+	p->queues = xaligned_alloc(CACHE_LINE, nqueues * sizeof(*p->queues));
 	return p;
 }
 
@@ -56,7 +56,7 @@ port_free(struct port *p)
 		p->backend->close(p);
 	conf_port_destroy(&p->conf);
 	free(p->fds);
-	free(p->ctr);
+	free(p->queues);
 	free(p);
 }
 
@@ -65,7 +65,7 @@ port_counters_sum(const struct port *p, struct port_counters *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	for (unsigned q = 0; q < p->nqueues; q++) {
-#define X(name, help) sum->name += ctr_read(&p->ctr[q].name);
+#define X(name, help) sum->name += ctr_read(&p->queues[q].ctr.name);
 		PORT_COUNTERS(X)
 #undef X
 	}

@@ -517,7 +517,7 @@ h_stats(void *arg, json_t *params, struct ctl_err *err)
 			for (unsigned q = 0; q < v[i]->nqueues; q++) {
 				struct port_counters c;
 
-#define X(name, help) c.name = ctr_read(&v[i]->ctr[q].name);
+#define X(name, help) c.name = ctr_read(&v[i]->queues[q].ctr.name);
 				PORT_COUNTERS(X)
 #undef X
 				json_array_append_new(ql, json_pack("{s:i, "

@@ -72,7 +72,6 @@ struct worker {
 	struct fwd_decision dec[WORKER_BATCH];
 	unsigned rx[WORKER_BATCH];
 	struct iovec rx_iov[WORKER_BATCH][2];
-	unsigned rx_want;		/* reads per ready fd, 1..WORKER_BATCH */
 	struct tx_slot *tx;		/* TX_SLOTS */
 	unsigned ntx;			/* queued in tx (io_uring mode) */
 #ifdef HAVE_LIBURING
@@ -113,7 +112,6 @@ worker_create(const struct dp *dp, unsigned q, struct worker **out)
 	w->dp = dp;
 	w->q = q;
 	w->vnet_len = dp->vnet_hdr ? TAP_VNET_HDR_LEN : 0;
-	w->rx_want = 1;
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	w->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (w->epfd < 0 || w->stopfd < 0 ||
@@ -144,7 +142,7 @@ fail:
 static void
 worker_tx_done(struct worker *w, const struct tx_slot *t, ssize_t r)
 {
-	struct port_counters *c = &t->out->ctr[w->q];
+	struct port_counters *c = &t->out->queues[w->q].ctr;
 
 	if (LIKELY(r >= 0)) {
 		ctr_add(&c->tx_packets, 1);
@@ -268,7 +266,7 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 {
 	const struct fwd_decision *d = &w->dec[i];
 	const struct frame_info *fi = &d->fi;
-	struct port_counters *c = &out->ctr[w->q];
+	struct port_counters *c = &out->queues[w->q].ctr;
 	const uint8_t *buf = w->bufs + (size_t)i * FRAME_BUF_SIZE;
 	size_t len = w->len[i];
 	bool tag = fwd_egress_tagged(out, d->vid);
@@ -366,9 +364,9 @@ worker_rx_done(struct worker *w, struct port *in, unsigned i, ssize_t r,
 	}
 	if (UNLIKELY((size_t)r < w->vnet_len)) {
 		/* Cannot happen with a TAP; a dummy peer can do it. */
-		ctr_add(&in->ctr[w->q].rx_packets, 1);
-		ctr_add(&in->ctr[w->q].rx_runt, 1);
-		ctr_add(&in->ctr[w->q].rx_errors, 1);
+		ctr_add(&in->queues[w->q].ctr.rx_packets, 1);
+		ctr_add(&in->queues[w->q].ctr.rx_runt, 1);
+		ctr_add(&in->queues[w->q].ctr.rx_errors, 1);
 		return true;
 	}
 	w->len[i] = (size_t)r - w->vnet_len;
@@ -391,15 +389,16 @@ worker_rx_iov(struct worker *w, unsigned i)
 	return k;
 }
 
-/* got of the want reads of the last pass returned data: double rx_want
- * while every read finds a frame, fall to what the last pass found. */
+/* got of the want reads of the last visit to queue pq returned data:
+ * double its rx_want while every read finds a frame, fall to what the
+ * last visit found. */
 static void
-worker_rx_adapt(struct worker *w, unsigned want, unsigned got)
+worker_rx_adapt(struct port_queue *pq, unsigned want, unsigned got)
 {
 	if (got < want)
-		w->rx_want = got ? got : 1;
+		pq->rx_want = got ? got : 1;
 	else if (want < WORKER_BATCH)
-		w->rx_want = 2 * want < WORKER_BATCH ? 2 * want : WORKER_BATCH;
+		pq->rx_want = 2 * want < WORKER_BATCH ? 2 * want : WORKER_BATCH;
 }
 
 #ifdef HAVE_LIBURING
@@ -436,7 +435,7 @@ worker_rx_ring(struct worker *w, struct port *in, unsigned want)
 		if (!worker_rx_done(w, in, i, res[i], &n) && res[i] != -EAGAIN)
 			gone = true;
 	}
-	worker_rx_adapt(w, want, got);
+	worker_rx_adapt(&in->queues[w->q], want, got);
 	return n;
 }
 #endif
@@ -446,12 +445,14 @@ worker_rx_ring(struct worker *w, struct port *in, unsigned want)
  * how many, listed in w->rx.  The fd need not be drained: epoll is level
  * triggered and reports it again if frames are left, and rx_want grows.
  * Under steady traffic that saves the read that would end in EAGAIN;
- * for request/response traffic, rx_want stays near 1.
+ * for request/response traffic, rx_want stays near 1.  Each queue of
+ * each port has its own rx_want: a worker serves busy and quiet ports.
  */
 static unsigned
 worker_rx(struct worker *w, struct port *in)
 {
-	unsigned want = w->rx_want, n = 0, got = 0;
+	struct port_queue *pq = &in->queues[w->q];
+	unsigned want = pq->rx_want ? pq->rx_want : 1, n = 0, got = 0;
 
 #ifdef HAVE_LIBURING
 	if (w->uring)
@@ -468,7 +469,7 @@ worker_rx(struct worker *w, struct port *in)
 			break;
 		got++;
 	}
-	worker_rx_adapt(w, want, got);
+	worker_rx_adapt(pq, want, got);
 	return n;
 }
 

@@ -56,6 +56,15 @@ struct port_counters {
 #define X(name, help) uint64_t name;
 	PORT_COUNTERS(X)
 #undef X
+};
+
+/* What worker q keeps about queue q of a port: only that worker writes
+ * it (the counters are read by others), so each queue has cache lines of
+ * its own. */
+struct port_queue {
+	struct port_counters ctr;
+	unsigned rx_want;	/* frames to read per visit, 1..WORKER_BATCH;
+				 * 0 until the first */
 } __attribute__((aligned(CACHE_LINE)));
 
 struct port;
@@ -94,7 +103,7 @@ struct port {
 	bool keep;			/* main thread: close leaves it if
 					 * persistent (daemon exit, reload) */
 	bool up;			/* main writes, workers read (atomic) */
-	struct port_counters *ctr;	/* [nqueues]; ctr[q] written by worker q */
+	struct port_queue *queues;	/* [nqueues]; [q] written by worker q */
 };
 
 /* Allocate a port from its config (copied) with nqueues closed fds.

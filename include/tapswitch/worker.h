@@ -7,8 +7,9 @@
  *
  *   epoll_wait (offline for QSBR)
  *   for each ready fd: readv up to rx_want frames (virtio-net header and
- *     frame in separate iovecs; rx_want adapts between 1 and WORKER_BATCH
- *     to the traffic, and epoll reports an fd with frames left again),
+ *     frame in separate iovecs; rx_want, kept per port queue, adapts
+ *     between 1 and WORKER_BATCH to the traffic, and epoll reports an fd
+ *     with frames left again),
  *     decide all of them (fwd_decide), then writev each to its egress
  *     ports, rebuilding only the Ethernet/VLAN header (and the
  *     checksum/GSO offsets of the virtio-net header) in a small per-frame

@@ -162,8 +162,8 @@ START_TEST(test_untagged_access_learn_and_forward)
 	ck_assert_int_eq(d.action, FWD_FLOOD);
 	ck_assert_int_eq(d.vid, 20);
 
-	ck_assert_uint_eq(a->ctr[0].rx_packets, 1);
-	ck_assert_uint_eq(a->ctr[0].rx_bytes, 60);
+	ck_assert_uint_eq(a->queues[0].ctr.rx_packets, 1);
+	ck_assert_uint_eq(a->queues[0].ctr.rx_bytes, 60);
 	dp_teardown();
 }
 END_TEST
@@ -185,7 +185,7 @@ START_TEST(test_hairpin_move_broadcast)
 	/* B's address seen on A; a frame to B from A is a hairpin. */
 	decide(a, f, make_frame(f, 60, MAC_B, MAC_A, NO_TAG), false, &d);
 	ck_assert_int_eq(d.action, FWD_DROP);
-	ck_assert_uint_eq(a->ctr[0].rx_hairpin, 1);
+	ck_assert_uint_eq(a->queues[0].ctr.rx_hairpin, 1);
 
 	/* B's address moves to port b. */
 	decide(b, f, make_frame(f, 60, MAC_MCAST, MAC_B, NO_TAG), false, &d);
@@ -212,7 +212,7 @@ START_TEST(test_runt_and_oversize)
 	ck_assert_int_eq(d.action, FWD_DROP);
 	decide(a, f, 0, false, &d);
 	ck_assert_int_eq(d.action, FWD_DROP);
-	ck_assert_uint_eq(a->ctr[0].rx_runt, 2);
+	ck_assert_uint_eq(a->queues[0].ctr.rx_runt, 2);
 	decide(a, f, 14, false, &d);
 	ck_assert_int_eq(d.action, FWD_FLOOD);
 
@@ -220,24 +220,24 @@ START_TEST(test_runt_and_oversize)
 	make_frame(f, 60, MAC_BCAST, MAC_A, 1);
 	decide(a, f, 17, false, &d);
 	ck_assert_int_eq(d.action, FWD_DROP);
-	ck_assert_uint_eq(a->ctr[0].rx_runt, 3);
+	ck_assert_uint_eq(a->queues[0].ctr.rx_runt, 3);
 
 	/* 1500 bytes of payload fit, 1501 do not; a tag adds 4. */
 	decide(a, f, make_frame(f, 1514, MAC_BCAST, MAC_A, NO_TAG), false, &d);
 	ck_assert_int_eq(d.action, FWD_FLOOD);
 	decide(a, f, make_frame(f, 1515, MAC_BCAST, MAC_A, NO_TAG), false, &d);
 	ck_assert_int_eq(d.action, FWD_DROP);
-	ck_assert_uint_eq(a->ctr[0].rx_oversize, 1);
+	ck_assert_uint_eq(a->queues[0].ctr.rx_oversize, 1);
 	decide(a, f, make_frame(f, 1518, MAC_BCAST, MAC_A, 0), false, &d);
 	ck_assert_int_eq(d.action, FWD_FLOOD);
 	decide(a, f, make_frame(f, 1519, MAC_BCAST, MAC_A, 0), false, &d);
 	ck_assert_int_eq(d.action, FWD_DROP);
-	ck_assert_uint_eq(a->ctr[0].rx_oversize, 2);
-	ck_assert_uint_eq(a->ctr[0].rx_errors, 5);
+	ck_assert_uint_eq(a->queues[0].ctr.rx_oversize, 2);
+	ck_assert_uint_eq(a->queues[0].ctr.rx_errors, 5);
 	/* A GSO super-frame may exceed the MTU. */
 	decide(a, f, make_frame(f, 9000, MAC_BCAST, MAC_A, NO_TAG), true, &d);
 	ck_assert_int_eq(d.action, FWD_FLOOD);
-	ck_assert_uint_eq(a->ctr[0].rx_packets, 9);
+	ck_assert_uint_eq(a->queues[0].ctr.rx_packets, 9);
 	dp_teardown();
 }
 END_TEST
@@ -261,7 +261,7 @@ START_TEST(test_access_port_tags)
 	ck_assert_int_eq(d.action, FWD_DROP);
 	decide(a, f, make_frame(f, 60, MAC_BCAST, MAC_A, 20), false, &d);
 	ck_assert_int_eq(d.action, FWD_DROP);
-	ck_assert_uint_eq(a->ctr[0].rx_vlan, 2);
+	ck_assert_uint_eq(a->queues[0].ctr.rx_vlan, 2);
 	dp_teardown();
 }
 END_TEST
@@ -288,7 +288,7 @@ START_TEST(test_trunk_and_native)
 	/* VID 4095 is reserved. */
 	decide(t, f, make_frame(f, 60, MAC_BCAST, MAC_A, 4095), false, &d);
 	ck_assert_int_eq(d.action, FWD_DROP);
-	ck_assert_uint_eq(t->ctr[0].rx_vlan, 3);
+	ck_assert_uint_eq(t->queues[0].ctr.rx_vlan, 3);
 
 	/* With native 30: untagged and priority-tagged are VLAN 30, and a
 	 * tagged 30 is accepted too. */
@@ -322,7 +322,7 @@ START_TEST(test_link_local_and_mcast_source)
 	ck_assert_int_eq(d.action, FWD_DROP);
 	decide(a, f, make_frame(f, 60, MAC_LLDP, MAC_A, NO_TAG), false, &d);
 	ck_assert_int_eq(d.action, FWD_DROP);
-	ck_assert_uint_eq(a->ctr[0].rx_link_local, 2);
+	ck_assert_uint_eq(a->queues[0].ctr.rx_link_local, 2);
 	/* The source of a link-local frame is still learned. */
 	ck_assert_uint_eq(fdb_lookup(fdb, 1, MAC_A), a->id);
 	/* 01:80:c2:00:00:10 is outside the reserved block. */
@@ -332,7 +332,7 @@ START_TEST(test_link_local_and_mcast_source)
 
 	decide(a, f, make_frame(f, 60, MAC_B, MAC_MCAST, NO_TAG), false, &d);
 	ck_assert_int_eq(d.action, FWD_DROP);
-	ck_assert_uint_eq(a->ctr[0].rx_src_mcast, 1);
+	ck_assert_uint_eq(a->queues[0].ctr.rx_src_mcast, 1);
 	ck_assert_uint_eq(fdb_lookup(fdb, 1, MAC_MCAST), FDB_PORT_NONE);
 	dp_teardown();
 }
@@ -352,7 +352,7 @@ START_TEST(test_full_table_and_mac_limit)
 		decide(b, f, make_frame(f, 60, MAC_A, src, NO_TAG), false, &d);
 	}
 	ck_assert_uint_eq(fdb_port_count(fdb, b->id), 2);
-	ck_assert_uint_eq(b->ctr[0].learn_limit, 2);
+	ck_assert_uint_eq(b->queues[0].ctr.learn_limit, 2);
 	/* Not learned, but forwarded all the same. */
 	ck_assert_int_eq(d.action, FWD_FLOOD);
 
@@ -520,7 +520,7 @@ START_TEST(test_worker_flood_then_unicast)
 	ck_assert_uint_eq(pc.tx_bytes, 170);
 	port_counters_sum(sw_port_find(sw, "a"), &pc);
 	ck_assert_uint_eq(pc.rx_packets, 3);
-	ck_assert_uint_eq(sw_port_find(sw, "a")->ctr[q].rx_packets, 3);
+	ck_assert_uint_eq(sw_port_find(sw, "a")->queues[q].ctr.rx_packets, 3);
 	sw_destroy(sw);
 }
 END_TEST
