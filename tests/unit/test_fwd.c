@@ -18,6 +18,7 @@
 #include "tapswitch/conf.h"
 #include "tapswitch/fwd.h"
 #include "tapswitch/log.h"
+#include "tapswitch/qsbr.h"
 #include "tapswitch/sw.h"
 #include "tapswitch/tap.h"
 
@@ -467,6 +468,17 @@ collect(const char *name, unsigned q, struct virtio_net_hdr *vh,
 	return vnet ? r - TAP_VNET_HDR_LEN : r;
 }
 
+/* The counters of port name, once the workers are through the passes that
+ * delivered what the test collected: a worker counts a write after it
+ * returns (with io_uring, after its whole batch), and a grace period
+ * waits for every pass in progress. */
+static void
+counters(const char *name, struct port_counters *pc)
+{
+	qsbr_synchronize(sw_dp(sw)->qs);
+	port_counters_sum(sw_port_find(sw, name), pc);
+}
+
 /* Nothing is waiting on port name, queue q (call after a sentinel frame
  * that took the same path has arrived). */
 static bool
@@ -515,10 +527,10 @@ START_TEST(test_worker_flood_then_unicast)
 	ck_assert(quiet("c", 1 - q));
 
 	struct port_counters pc;
-	port_counters_sum(sw_port_find(sw, "c"), &pc);
+	counters("c", &pc);
 	ck_assert_uint_eq(pc.tx_packets, 2);
 	ck_assert_uint_eq(pc.tx_bytes, 170);
-	port_counters_sum(sw_port_find(sw, "a"), &pc);
+	counters("a", &pc);
 	ck_assert_uint_eq(pc.rx_packets, 3);
 	ck_assert_uint_eq(sw_port_find(sw, "a")->queues[q].ctr.rx_packets, 3);
 	sw_destroy(sw);
@@ -626,7 +638,7 @@ START_TEST(test_worker_port_del_and_egress_mtu)
 	inject("a", 0, NULL, f, 2014);
 	ck_assert_int_eq(collect("c", 0, NULL, g, sizeof(g)), 2014);
 	ck_assert(quiet("b", 0));
-	port_counters_sum(sw_port_find(sw, "b"), &pc);
+	counters("b", &pc);
 	ck_assert_uint_eq(pc.tx_oversize, 1);
 
 	/* Learn C on c, then delete c: its entry goes, and frames for C
@@ -680,7 +692,7 @@ START_TEST(test_worker_survives_bad_peers)
 	make_frame(f, 60, MAC_BCAST, MAC_A, NO_TAG);
 	inject("a", 0, NULL, f, 60);
 	ck_assert_int_eq(collect("b", 0, NULL, g, sizeof(g)), 60);
-	port_counters_sum(sw_port_find(sw, "a"), &pc);
+	counters("a", &pc);
 	ck_assert_uint_eq(pc.rx_runt, 2);
 	ck_assert_uint_eq(pc.rx_packets, 3);
 	sw_destroy(sw);
@@ -780,10 +792,10 @@ START_TEST(test_worker_bursts)
 	}
 	/* Port N - 1: what was written plus what failed is everything, and
 	 * its full queue failed some. */
-	port_counters_sum(sw_port_find(sw, name[N - 1]), &pc);
+	counters(name[N - 1], &pc);
 	ck_assert_uint_eq(pc.tx_packets + pc.tx_errors, seq);
 	ck_assert_uint_gt(pc.tx_errors, 0);
-	port_counters_sum(sw_port_find(sw, name[1]), &pc);
+	counters(name[1], &pc);
 	ck_assert_uint_eq(pc.tx_packets, seq);
 	ck_assert_uint_eq(pc.tx_errors, 0);
 	ck_assert_uint_eq(pc.tx_bytes, (uint64_t)seq * 100);
