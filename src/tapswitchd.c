@@ -114,7 +114,8 @@ daemon_summary(const struct daemon *d, char *buf, size_t size)
 	snprintf(buf, size, "%u port%s (%u up), %u queue%s, offload %s%s%s%s",
 	    set->n, set->n == 1 ? "" : "s", up, cs->queues,
 	    cs->queues == 1 ? "" : "s", cs->offload ? "on" : "off",
-	    cs->io_uring ? ", io_uring" : "", d->reload_note ? "; " : "", d->reload_note ? d->reload_note : "");
+	    cs->io_uring ? ", io_uring" : "", d->reload_note ? "; " : "",
+	    d->reload_note ? d->reload_note : "");
 }
 
 /* Tell the service manager the current summary: with READY=1 when ready
