@@ -71,7 +71,8 @@ struct worker {
 	size_t len[WORKER_BATCH];
 	struct fwd_decision dec[WORKER_BATCH];
 	unsigned rx[WORKER_BATCH];
-	struct iovec rx_iov[WORKER_BATCH][2];
+	struct iovec rx_iov[WORKER_BATCH][2];	/* slot i: vh[i], buffer i */
+	unsigned rx_niov;		/* 2 with the virtio-net header, or 1 */
 	struct tx_slot *tx;		/* TX_SLOTS */
 	unsigned ntx;			/* queued in tx (io_uring mode) */
 #ifdef HAVE_LIBURING
@@ -125,6 +126,18 @@ worker_create(const struct dp *dp, unsigned q, struct worker **out)
 #endif
 	/* Pages are touched only as frames that large arrive. */
 	w->bufs = xmalloc((size_t)WORKER_BATCH * FRAME_BUF_SIZE);
+	/* Slot i always reads into vh[i] and buffer i. */
+	for (unsigned i = 0; i < WORKER_BATCH; i++) {
+		unsigned k = 0;
+
+		if (w->vnet_len) {
+			w->rx_iov[i][k].iov_base = &w->vh[i];
+			w->rx_iov[i][k++].iov_len = w->vnet_len;
+		}
+		w->rx_iov[i][k].iov_base = w->bufs + (size_t)i * FRAME_BUF_SIZE;
+		w->rx_iov[i][k++].iov_len = FRAME_BUF_SIZE;
+		w->rx_niov = k;
+	}
 	w->tx = xcalloc(TX_SLOTS, sizeof(*w->tx));
 	*out = w;
 	return 0;
@@ -305,8 +318,8 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 		memcpy(t->hdr, buf, ETH_ADDR_LEN * 2);
 		if (tag) {
 			/* Keep the priority the frame came with. */
-			uint16_t tci = (uint16_t)(fi->tagged ? fi->pcp << 13 : 0) |
-			    d->vid;
+			uint16_t tci = (uint16_t)(fi->tagged ?
+			    fi->pcp << 13 : 0) | d->vid;
 
 			t->hdr[12] = ETH_TYPE_VLAN >> 8;
 			t->hdr[13] = ETH_TYPE_VLAN & 0xff;
@@ -326,7 +339,8 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 			t->iov[0].iov_base = &t->vh;
 		}
 		t->iov[n].iov_base = t->hdr;
-		t->iov[n++].iov_len = ETH_ADDR_LEN * 2 + (tag ? VLAN_TAG_LEN : 0);
+		t->iov[n++].iov_len = ETH_ADDR_LEN * 2 +
+		    (tag ? VLAN_TAG_LEN : 0);
 		t->iov[n].iov_base = (void *)(buf + rest);
 		t->iov[n++].iov_len = len - rest;
 	}
@@ -374,21 +388,6 @@ worker_rx_done(struct worker *w, struct port *in, unsigned i, ssize_t r,
 	return true;
 }
 
-/* Point the iovecs of slot i at its buffers; returns how many. */
-static unsigned
-worker_rx_iov(struct worker *w, unsigned i)
-{
-	unsigned k = 0;
-
-	if (w->vnet_len) {
-		w->rx_iov[i][k].iov_base = &w->vh[i];
-		w->rx_iov[i][k++].iov_len = w->vnet_len;
-	}
-	w->rx_iov[i][k].iov_base = w->bufs + (size_t)i * FRAME_BUF_SIZE;
-	w->rx_iov[i][k++].iov_len = FRAME_BUF_SIZE;
-	return k;
-}
-
 /* got of the want reads of the last visit to queue pq returned data:
  * double its rx_want while every read finds a frame, fall to what the
  * last visit found. */
@@ -415,7 +414,7 @@ worker_rx_ring(struct worker *w, struct port *in, unsigned want)
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
 
 		io_uring_prep_readv(sqe, in->fds[w->q], w->rx_iov[i],
-		    worker_rx_iov(w, i), (uint64_t)-1);
+		    w->rx_niov, (uint64_t)-1);
 		sqe->rw_flags = RWF_NOWAIT;
 		io_uring_sqe_set_data64(sqe, i);
 	}
@@ -459,11 +458,10 @@ worker_rx(struct worker *w, struct port *in)
 		return worker_rx_ring(w, in, want);
 #endif
 	for (unsigned i = 0; i < want; i++) {
-		unsigned k = worker_rx_iov(w, i);
 		ssize_t r;
 
 		do
-			r = readv(in->fds[w->q], w->rx_iov[i], (int)k);
+			r = readv(in->fds[w->q], w->rx_iov[i], (int)w->rx_niov);
 		while (r < 0 && errno == EINTR);
 		if (!worker_rx_done(w, in, i, r < 0 ? -errno : r, &n))
 			break;
