@@ -14,6 +14,7 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 UNIT_LDADD = $(TSW_LIBS) $(CHECK_LIBS)
 
 tests_unit_test_conf_SOURCES = tests/unit/test_conf.c
+EXTRA_DIST += tests/unit/unit.h
 tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_conf_LDADD = $(UNIT_LDADD)
 tests_unit_test_frame_SOURCES = tests/unit/test_frame.c

@@ -18,6 +18,8 @@
 #include "tapswitch/conf.h"
 #include "tapswitch/vlan.h"
 
+#include "unit.h"
+
 /* Parse text that must be valid. */
 static struct conf *
 parse_ok(const char *text)
@@ -1026,11 +1028,5 @@ conf_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(conf_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(conf_suite());
 }

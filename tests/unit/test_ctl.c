@@ -14,6 +14,8 @@
 #include "tapswitch/log.h"
 #include "tapswitch/sw.h"
 
+#include "unit.h"
+
 static struct sw *sw;
 static struct ctl *ctl;
 
@@ -449,12 +451,6 @@ ctl_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(ctl_suite());
-	int failed;
-
 	log_set_level(LOG_LVL_ERROR);	/* the tests provoke warnings */
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(ctl_suite());
 }

@@ -24,6 +24,8 @@
 #include "tapswitch/qsbr.h"
 #include "tapswitch/util.h"
 
+#include "unit.h"
+
 static struct qsbr *qs;
 static struct fdb *fdb;
 
@@ -964,11 +966,5 @@ fdb_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(fdb_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(fdb_suite());
 }

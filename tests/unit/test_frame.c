@@ -11,6 +11,8 @@
 
 #include "tapswitch/frame.h"
 
+#include "unit.h"
+
 static const uint8_t dst[ETH_ADDR_LEN] = { 2, 0, 0, 0, 0, 1 };
 static const uint8_t src[ETH_ADDR_LEN] = { 2, 0, 0, 0, 0, 2 };
 
@@ -305,11 +307,5 @@ frame_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(frame_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(frame_suite());
 }

@@ -22,6 +22,8 @@
 #include "tapswitch/sw.h"
 #include "tapswitch/tap.h"
 
+#include "unit.h"
+
 static const uint8_t MAC_A[6] = { 0x02, 0, 0, 0, 0, 0x0a };
 static const uint8_t MAC_B[6] = { 0x02, 0, 0, 0, 0, 0x0b };
 static const uint8_t MAC_C[6] = { 0x02, 0, 0, 0, 0, 0x0c };
@@ -854,12 +856,6 @@ fwd_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(fwd_suite());
-	int failed;
-
 	log_set_level(LOG_LVL_ERROR);	/* the tests provoke warnings */
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(fwd_suite());
 }

@@ -21,6 +21,8 @@
 #include "tapswitch/ctl.h"
 #include "tapswitch/log.h"
 
+#include "unit.h"
+
 static char *out_buf;
 static size_t out_len;
 static FILE *out;
@@ -432,11 +434,5 @@ log_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(log_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(log_suite());
 }

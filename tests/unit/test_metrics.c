@@ -24,6 +24,8 @@
 #include "tapswitch/metrics.h"
 #include "tapswitch/sw.h"
 
+#include "unit.h"
+
 /* A port name that needs every escape of a label value. */
 #define ODD_NAME "q\"b\\c\nd"
 #define ODD_ESCAPED "q\\\"b\\\\c\\nd"
@@ -688,12 +690,6 @@ metrics_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(metrics_suite());
-	int failed;
-
 	log_set_level(LOG_LVL_WARN);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(metrics_suite());
 }

@@ -22,6 +22,8 @@
 #include "tapswitch/nl.h"
 #include "tapswitch/priv.h"
 
+#include "unit.h"
+
 static struct priv *pv;
 static pid_t child;
 static int raw;			/* a dup of the client's socket */
@@ -332,11 +334,5 @@ priv_suite(void)
 int
 main(void)
 {
-	SRunner *sr = srunner_create(priv_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return unit_run(priv_suite());
 }
