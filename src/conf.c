@@ -1320,6 +1320,7 @@ conf_parse_string(const char *text, const char *name, struct conf **out,
 	ps.sw.offload = true;
 	ps.sw.fdb_size = CONF_FDB_SIZE_DEFAULT;
 	ps.sw.fdb_aging = CONF_FDB_AGING_DEFAULT;
+	ps.sw.busy_poll = CONF_BUSY_POLL_DEFAULT;
 	ps.sw.control_socket = xstrdup(CONF_DEFAULT_SOCKET);
 	ps.sw.log_level = LOG_LVL_INFO;
 

@@ -179,13 +179,14 @@ h_status(void *arg, json_t *params, struct ctl_err *err)
 	struct sw *sw = arg;
 	const struct conf *conf = sw_conf(sw);
 
-	return json_pack("{s:s, s:I, s:i, s:b, s:b, s:i, s:I, s:I, s:I, s:s?, "
-	    "s:s}",
+	return json_pack("{s:s, s:I, s:i, s:b, s:b, s:I, s:i, s:I, s:I, s:I, "
+	    "s:s?, s:s}",
 	    "version", PACKAGE_VERSION,
 	    "uptime_s", (json_int_t)sw_uptime(sw),
 	    "queues", (int)conf->sw.queues,
 	    "offload", (int)conf->sw.offload,
 	    "io_uring", (int)conf->sw.io_uring,
+	    "busy_poll_us", (json_int_t)conf->sw.busy_poll,
 	    "ports", (int)sw_ports(sw)->n,
 	    "fdb_entries", (json_int_t)fdb_count(sw_fdb(sw)),
 	    "fdb_size", (json_int_t)conf->sw.fdb_size,

@@ -1006,8 +1006,8 @@ print_status(json_t *r)
 {
 	static const char *const known[] = {
 		"version", "uptime_s", "config", "log_level", "queues",
-		"offload", "io_uring", "ports", "fdb_entries", "fdb_size",
-		"fdb_aging", NULL,
+		"offload", "io_uring", "busy_poll_us", "ports", "fdb_entries",
+		"fdb_size", "fdb_aging", NULL,
 	};
 	json_t *up = json_object_get(r, "uptime_s");
 	struct table t;
@@ -1022,6 +1022,10 @@ print_status(json_t *r)
 	kv_add(&t, "queues", fmt_key(r, "queues"));
 	kv_add(&t, "offload", fmt_key(r, "offload"));
 	kv_add(&t, "io_uring", fmt_key(r, "io_uring"));
+	a = fmt_key(r, "busy_poll_us");
+	kv_add(&t, "busy poll", strcmp(a, "0") ? xasprintf("%s us", a) :
+	    xstrdup("off"));
+	free(a);
 	kv_add(&t, "ports", fmt_key(r, "ports"));
 	a = fmt_key(r, "fdb_entries");
 	b = fmt_key(r, "fdb_size");

@@ -520,11 +520,22 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The busy-poll score of this worker's queue of port id; NULL if gone. */
+static unsigned *
+worker_poll_score(struct worker *w, uint32_t id)
+{
+	struct port *p = port_table_get(w->dp->ports, id);
+
+	return p ? &p->queues[w->q].poll_score : NULL;
+}
+
 static void *
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct epoll_event evs[EPOLL_EVENTS];
+	struct busy_poll bp = { 0, 0 };	/* see worker.h */
+	uint32_t last = PORT_MAX;	/* the port served last */
 	bool stop = false;
 
 	w->qr = qsbr_register(w->dp->qs);
@@ -533,30 +544,35 @@ worker_main(void *arg)
 		abort();
 	}
 
-	uint64_t busy_until = 0;
-
 	while (!stop) {
-		uint64_t busy_ns = (uint64_t)__atomic_load_n(
+		uint64_t budget = (uint64_t)__atomic_load_n(
 		    &w->dp->busy_poll_us, __ATOMIC_RELAXED) * 1000;
-		uint64_t t = busy_ns ? now_ns() : 0;
+		bool poll = false;
 		int n;
 
-		/*
-		 * busy_poll: for a while after the last frame, poll instead
-		 * of sleeping.  A worker asleep in epoll_wait costs a wake-up
-		 * (a scheduler round trip, ~10 us here) per burst; polling
-		 * answers a request/response flow at once, for the price of
-		 * a CPU kept busy that long after traffic stops.
-		 */
-		if (t && t < busy_until) {
+		if (budget) {
+			uint64_t t = now_ns();
+
+			if (!bp.idle_at) {
+				const unsigned *s = worker_poll_score(w, last);
+
+				busy_poll_idle(&bp, t, budget, s ? *s : 0);
+			}
+			poll = t < bp.until;
+		}
+		if (poll) {
 			n = epoll_wait(w->epfd, evs, EPOLL_EVENTS, 0);
 		} else {
 			qsbr_offline(w->qr);
 			n = epoll_wait(w->epfd, evs, EPOLL_EVENTS, -1);
 			qsbr_online(w->qr);
 		}
-		if (n > 0 && busy_ns)
-			busy_until = (t ? t : now_ns()) + busy_ns;
+		if (n > 0) {
+			ctr_add(poll ? &w->ctr.polled : &w->ctr.wakeups, 1);
+			if (budget)
+				busy_poll_woke(&bp, now_ns(), budget,
+				    worker_poll_score(w, last));
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -577,9 +593,10 @@ worker_main(void *arg)
 			p = port_table_get(w->dp->ports, (uint32_t)id);
 			if (!p)
 				continue;	/* removed meanwhile */
-			if (evs[i].events & EPOLLIN)
+			if (evs[i].events & EPOLLIN) {
 				worker_serve(w, p, now);
-			else if (evs[i].events & (EPOLLERR | EPOLLHUP))
+				last = p->id;
+			} else if (evs[i].events & (EPOLLERR | EPOLLHUP))
 				worker_drop_fd(w, p, 0);
 		}
 		qsbr_quiescent(w->qr);

@@ -26,7 +26,8 @@
 #define CONF_FDB_SIZE_DEFAULT 8192
 #define CONF_FDB_SIZE_MAX (1u << 24)
 #define CONF_FDB_AGING_DEFAULT 300
-#define CONF_BUSY_POLL_MAX 1000		/* microseconds */
+#define CONF_BUSY_POLL_DEFAULT 50	/* microseconds */
+#define CONF_BUSY_POLL_MAX 1000
 #define CONF_MTU_MIN 68
 #define CONF_MTU_MAX 65535
 #define CONF_MTU_DEFAULT 1500
@@ -59,7 +60,7 @@ struct conf_switch {
 	char *user;		/* run as this user; NULL = stay root */
 	enum log_level log_level;	/* default info */
 	char *metrics_listen;	/* "ADDR:PORT"; NULL = no metrics */
-	uint32_t busy_poll;	/* microseconds; 0 = block at once */
+	uint32_t busy_poll;	/* microseconds, default 50; 0 = never poll */
 	bool io_uring;		/* default no */
 };
 

@@ -39,7 +39,9 @@ struct dp {
 	X(moved,    "MAC addresses that moved to another port") \
 	X(aged,     "MAC addresses aged out") \
 	X(fdb_full, "sources not learned because the MAC table was full") \
-	X(flooded,  "frames flooded (broadcast, multicast, unknown unicast)")
+	X(flooded,  "frames flooded (broadcast, multicast, unknown unicast)") \
+	X(wakeups,  "times a sleeping worker was woken to work") \
+	X(polled,   "times a polling worker found work without sleeping")
 
 struct sw_counters {
 #define X(name, help) uint64_t name;

@@ -65,6 +65,7 @@ struct port_queue {
 	struct port_counters ctr;
 	unsigned rx_want;	/* frames to read per visit, 1..WORKER_BATCH;
 				 * 0 until the first */
+	unsigned poll_score;	/* see struct busy_poll */
 } __attribute__((aligned(CACHE_LINE)));
 
 struct port;

@@ -30,6 +30,9 @@
 #ifndef TAPSWITCH_WORKER_H
 #define TAPSWITCH_WORKER_H
 
+#include <stdbool.h>
+#include <stdint.h>
+
 #include "tapswitch/fwd.h"
 #include "tapswitch/port.h"
 
@@ -49,6 +52,57 @@ void worker_destroy(struct worker *w);
  * thread; removal takes effect for sure after the next grace period. */
 int worker_attach(struct worker *w, struct port *p);
 void worker_detach(struct worker *w, struct port *p);
+
+/*
+ * Adaptive busy polling (busy_poll = N microseconds).  A worker asleep in
+ * epoll_wait when a frame arrives must be woken, a scheduler round trip
+ * that dominates the latency of request/response traffic.  Polling for N
+ * after a batch avoids it, but pays only when the next frame comes within
+ * N.  What comes next depends on what just came: a request is soon
+ * followed by its response, a response perhaps by nothing for a long
+ * time.  So each port queue keeps a score of the waits that followed its
+ * frames: a wait shorter than N (polling would catch or did catch the next
+ * frame) adds 2, a longer one takes 1.  After a batch the worker polls if
+ * the port it served last has a score above 0, that is while more than one
+ * wait in three after that port's frames was short.
+ *
+ * A stream keeps the worker polling; request/response traffic makes it
+ * poll after requests and sleep after responses, at any rate; traffic
+ * sparser than N never makes it poll, and when traffic stops at most
+ * BUSY_POLL_SCORE_MAX budgets are spent.
+ *
+ * The worker calls busy_poll_idle() when it first finds nothing to do
+ * after a batch, then polls while now < until, and calls busy_poll_woke()
+ * when a wait returned events, with the score of the port served before
+ * that wait (NULL if it is gone).  Times are nanoseconds of a monotonic
+ * clock, never 0.
+ */
+#define BUSY_POLL_SCORE_MAX 8
+
+struct busy_poll {
+	uint64_t idle_at;	/* when the current wait began; 0: none yet */
+	uint64_t until;		/* poll instead of sleeping until then */
+};
+
+static inline void
+busy_poll_idle(struct busy_poll *bp, uint64_t now, uint64_t budget,
+    unsigned score)
+{
+	bp->idle_at = now;
+	bp->until = budget && score ? now + budget : 0;
+}
+
+static inline void
+busy_poll_woke(struct busy_poll *bp, uint64_t now, uint64_t budget,
+    unsigned *score)
+{
+	if (score && now - bp->idle_at < budget)
+		*score = *score + 2 < BUSY_POLL_SCORE_MAX ? *score + 2 :
+		    BUSY_POLL_SCORE_MAX;
+	else if (score && *score)
+		(*score)--;
+	bp->idle_at = 0;
+}
 
 /* The worker's switch-wide counters (its thread is the only writer). */
 const struct sw_counters *worker_counters(const struct worker *w);

@@ -112,9 +112,10 @@ up_max=$((($(now_us) - START_US) / 1000000 + 11))
 json_ok "$J" "(.uptime_s | type) == \"number\" and .uptime_s >= 0 and
     .uptime_s <= $up_max" "status .uptime_s in 0..$up_max"
 json_ok "$J" '.queues == 2 and .offload == true and .io_uring == false and
-    .ports == 5 and .fdb_size == 1024 and .fdb_aging == 120 and
-    .log_level == "info"' \
-    "status: queues, offload, io_uring, ports, fdb_size, fdb_aging, log_level"
+    .busy_poll_us == 50 and .ports == 5 and .fdb_size == 1024 and
+    .fdb_aging == 120 and .log_level == "info"' \
+    "status: queues, offload, io_uring, busy_poll_us, ports, fdb_size,
+    fdb_aging, log_level"
 json_ok "$J" ".config == \"$CONF\"" "status .config"
 json_ok "$J" '(.fdb_entries | type) == "number" and .fdb_entries >= 2' \
     "status .fdb_entries (a and b learned)"
@@ -122,8 +123,8 @@ ctl_json F fdb show
 [[ $(json_get "$J" .fdb_entries) == $(json_get "$F" '.entries | length') ]] ||
 	fail "status .fdb_entries $(json_get "$J" .fdb_entries) != $(json_get "$F" '.entries | length') entries in fdb show"
 ctl_status 0 status
-for k in version uptime config 'log level' queues offload io_uring ports \
-    'fdb entries' 'fdb aging'; do
+for k in version uptime config 'log level' queues offload io_uring \
+    'busy poll' ports 'fdb entries' 'fdb aging'; do
 	grep -qE "^$k: +[^ ]" <<<"$CTL_OUT" ||
 		fail "status (table): no \"$k:\" line in:
 $CTL_OUT"
@@ -322,9 +323,10 @@ json_ok "$S" '[.ports[].name] == ["a","b","c","e","t","v"] and
     all(.ports[]; .queues == null)' "stats: every port, no queues"
 json_ok "$S" "all(.ports[]; ($COUNTERS - (.counters | keys)) == [])" \
     "stats: every counter"
-json_ok "$S" '(["learned","moved","aged","fdb_full","flooded","fdb_entries"]
-    - (.switch | keys)) == [] and all(.switch[]; type == "number") and
-    .switch.learned >= 4 and .switch.flooded > 0' "stats: the switch counters"
+json_ok "$S" '(["learned","moved","aged","fdb_full","flooded","wakeups",
+    "polled","fdb_entries"] - (.switch | keys)) == [] and
+    all(.switch[]; type == "number") and .switch.learned >= 4 and
+    .switch.flooded > 0 and .switch.wakeups > 0' "stats: the switch counters"
 ctl_json S stats a
 json_ok "$S" '[.ports[].name] == ["a"] and .ports[0].counters.rx_packets > 0' \
     "stats a: only port a"

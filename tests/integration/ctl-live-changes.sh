@@ -42,7 +42,7 @@ new_name IF_X			# port add, root namespace
 new_name IF_Y; new_ns NS_Y	# port add into a namespace
 
 # write_main VARIANT - 0: u in VLAN 1 and port r; 1: u in VLAN 9, port n
-# instead of r.  BROKEN=1 appends an error.
+# instead of r, and workers that never poll.  BROKEN=1 appends an error.
 BROKEN=0
 CONF=$TMP_DIR/main.conf
 write_main() {
@@ -51,6 +51,7 @@ write_main() {
 [switch]
 queues = 2
 control_socket = $CTL_SOCK
+busy_poll = $((${1} == 0 ? 50 : 0))
 
 [port a]
 ifname = $IF_A
@@ -183,6 +184,8 @@ changes() {
 	ctl_json j reload
 	json_ok "$j" '.added == ["n"] and .removed == ["r"] and
 	    .changed == ["u"] and .unchanged == 2' "round $i: reload 1"
+	ctl_json j status
+	json_ok "$j" '.busy_poll_us == 0' "round $i: busy_poll off by reload"
 	link_exists "$NS_N" "$IF_N" || fail "round $i: $IF_N not added"
 	! link_exists "$NS_R" "$IF_R" || fail "round $i: $IF_R not removed"
 
@@ -195,6 +198,8 @@ changes() {
 	ctl_json j reload
 	json_ok "$j" '.added == ["r"] and .removed == ["n"] and
 	    .changed == ["u"] and .unchanged == 2' "round $i: reload 2"
+	ctl_json j status
+	json_ok "$j" '.busy_poll_us == 50' "round $i: busy_poll back on"
 	ctl_json j port del y
 	ctl_json j port list
 	json_ok "$j" '[.ports[].name] == ["a","b","r","u"] and

@@ -186,7 +186,8 @@ scrape "$P1"
 	fail "no tapswitch_build_info with the daemon's version"
 for m in tapswitch_uptime_seconds tapswitch_fdb_entries tapswitch_fdb_size \
     tapswitch_learned_total tapswitch_moved_total tapswitch_aged_total \
-    tapswitch_fdb_full_total tapswitch_flooded_total; do
+    tapswitch_fdb_full_total tapswitch_flooded_total \
+    tapswitch_wakeups_total tapswitch_polled_total; do
 	[[ -n $(value "$m") ]] || fail "no $m"
 done
 [[ $(value tapswitch_fdb_size) == 8192 ]] || fail "tapswitch_fdb_size is not 8192"

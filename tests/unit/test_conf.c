@@ -122,7 +122,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(conf->sw.fdb_aging, CONF_FDB_AGING_DEFAULT);
 	ck_assert_str_eq(conf->sw.control_socket, CONF_DEFAULT_SOCKET);
 	ck_assert_ptr_null(conf->sw.control_group);
-	ck_assert_uint_eq(conf->sw.busy_poll, 0);
+	ck_assert_uint_eq(conf->sw.busy_poll, 50);
 	ck_assert(!conf->sw.io_uring);
 
 	ck_assert_uint_eq(conf->n_ports, 2);

@@ -27,6 +27,7 @@ setup(void)
 
 	ck_assert_msg(conf_parse_string(
 	    "[switch]\nqueues = 2\noffload = no\nfdb_size = 64\n"
+	    "busy_poll = 20\n"
 	    "[port a]\nvlan = 10\n"
 	    "[port b]\nvlan = 10\nmac_limit = 5\n"
 	    "[port t]\ntrunk = 10,20\nnative = 20\n",
@@ -167,6 +168,8 @@ START_TEST(test_status_and_help)
 	ck_assert_int_eq(json_integer_value(json_object_get(res, "queues")), 2);
 	ck_assert(json_is_false(json_object_get(res, "offload")));
 	ck_assert(json_is_false(json_object_get(res, "io_uring")));
+	ck_assert_int_eq(json_integer_value(json_object_get(res,
+	    "busy_poll_us")), 20);
 	ck_assert_int_eq(json_integer_value(json_object_get(res, "ports")), 3);
 	ck_assert_int_eq(json_integer_value(json_object_get(res,
 	    "fdb_entries")), 0);

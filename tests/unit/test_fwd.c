@@ -21,6 +21,7 @@
 #include "tapswitch/qsbr.h"
 #include "tapswitch/sw.h"
 #include "tapswitch/tap.h"
+#include "tapswitch/worker.h"
 
 #include "unit.h"
 
@@ -535,6 +536,11 @@ START_TEST(test_worker_flood_then_unicast)
 	counters("a", &pc);
 	ck_assert_uint_eq(pc.rx_packets, 3);
 	ck_assert_uint_eq(sw_port_find(sw, "a")->queues[q].ctr.rx_packets, 3);
+	/* busy_poll = 0: every batch woke a sleeping worker. */
+	struct sw_counters all;
+	sw_counters(sw, &all);
+	ck_assert_uint_ge(all.wakeups, 3);
+	ck_assert_uint_eq(all.polled, 0);
 	sw_destroy(sw);
 }
 END_TEST
@@ -704,11 +710,15 @@ END_TEST
 START_TEST(test_worker_busy_poll)
 {
 	struct conf_port ports[3], extra;
+	struct sw_counters all;
 	uint8_t f[128], g[128];
 	char *err = NULL;
+	int seq = 0;
 
-	/* Polling workers never sleep between frames; they must still
-	 * forward, and still let port removal's grace periods end. */
+	/* Polling workers forward, and let port removal's grace periods
+	 * end.  Frames come back to back, so after the first ones a worker
+	 * polls (busy_poll is adaptive, see worker.h) and the port add and
+	 * delete after them start while it does. */
 	busy_poll = 1000;
 	port_conf(&ports[0], "a", NULL, NULL, NULL, NULL);
 	port_conf(&ports[1], "b", NULL, NULL, NULL, NULL);
@@ -717,20 +727,27 @@ START_TEST(test_worker_busy_poll)
 	busy_poll = 0;
 	ck_assert_uint_eq(sw_dp(sw)->busy_poll_us, 1000);
 	for (int round = 0; round < 50; round++) {
-		make_frame(f, 100, MAC_BCAST, MAC_A, NO_TAG);
-		f[99] = (uint8_t)round;
-		inject("a", (unsigned)round & 1, NULL, f, 100);
-		ck_assert_int_eq(collect("b", (unsigned)round & 1, NULL, g,
-		    sizeof(g)), 100);
-		ck_assert_int_eq(g[99], round);
+		unsigned q = (unsigned)round & 1;
+
+		for (int k = 0; k < 4; k++, seq++) {
+			make_frame(f, 100, MAC_BCAST, MAC_A, NO_TAG);
+			f[99] = (uint8_t)seq;
+			inject("a", q, NULL, f, 100);
+			ck_assert_int_eq(collect("b", q, NULL, g, sizeof(g)),
+			    100);
+			ck_assert_int_eq(g[99], (uint8_t)seq);
+			ck_assert_int_eq(collect("c", q, NULL, g, sizeof(g)),
+			    100);
+		}
 		/* Each add and delete waits for a grace period. */
 		port_conf(&extra, "d", NULL, NULL, NULL, NULL);
 		ck_assert_int_eq(sw_port_add(sw, &extra, &err), 0);
 		conf_port_destroy(&extra);
-		ck_assert_int_eq(collect("c", (unsigned)round & 1, NULL, g,
-		    sizeof(g)), 100);
 		ck_assert_int_eq(sw_port_del(sw, "d"), 0);
 	}
+	sw_counters(sw, &all);
+	ck_assert_uint_gt(all.polled, 0);
+	ck_assert_uint_gt(all.wakeups, 0);
 	sw_destroy(sw);
 }
 END_TEST
@@ -811,6 +828,102 @@ io_uring_on(void)
 	io_uring = true;
 }
 
+/*
+ * The busy-poll policy against a model of the worker's wait loop: frame i
+ * arrives at at[i] (ns) on port port[i] (0 or 1), each handled at once.
+ * When idle, the worker polls until bp.until and catches the frame if it
+ * comes by then; otherwise it polls in vain until then and sleeps.
+ * Returns the number of times it slept; *wasted gets the time it polled in
+ * vain.
+ */
+static unsigned
+simulate_waits(const uint64_t *at, const unsigned *port, unsigned n,
+    uint64_t budget, uint64_t *wasted)
+{
+	struct busy_poll bp = { 0, 0 };
+	unsigned score[2] = { 0, 0 }, *last = NULL, sleeps = 0;
+	uint64_t t = 1;
+
+	*wasted = 0;
+	for (unsigned i = 0; i < n; i++) {
+		busy_poll_idle(&bp, t, budget, last ? *last : 0);
+		if (t < bp.until && at[i] > bp.until) {
+			*wasted += bp.until - t;
+			t = bp.until;
+		}
+		if (t >= bp.until)
+			sleeps++;
+		t = at[i] > t ? at[i] : t;
+		busy_poll_woke(&bp, t, budget, last);
+		last = &score[port[i]];
+	}
+	return sleeps;
+}
+
+#define US 1000u
+
+START_TEST(test_busy_poll_policy)
+{
+	uint64_t at[100], wasted;
+	unsigned port[100], i;
+
+	/* Ping-pong between ports 0 and 1, a frame every 20 us.  The first
+	 * frame of each port wakes the worker; from then on it polls and
+	 * catches every frame, wasting nothing. */
+	for (i = 0; i < 100; i++) {
+		at[i] = 1000 * US + i * 20 * US;
+		port[i] = i % 2;
+	}
+	ck_assert_uint_eq(simulate_waits(at, port, 100, 50 * US, &wasted), 3);
+	ck_assert_uint_eq(wasted, 0);
+	/* Off: it sleeps for every frame. */
+	ck_assert_uint_eq(simulate_waits(at, port, 100, 0, &wasted), 100);
+	ck_assert_uint_eq(wasted, 0);
+	/* A budget shorter than the gaps never pays: never poll. */
+	ck_assert_uint_eq(simulate_waits(at, port, 100, 10 * US, &wasted),
+	    100);
+	ck_assert_uint_eq(wasted, 0);
+
+	/* Slow request/response: a request on port 0 every 1 ms, its
+	 * response on port 1 20 us later.  The worker polls after requests
+	 * and catches every response but the first; it sleeps after
+	 * responses, so it never polls in vain. */
+	for (i = 0; i < 100; i++) {
+		at[i] = 1000 * US + (i / 2) * 1000 * US + (i % 2) * 20 * US;
+		port[i] = i % 2;
+	}
+	ck_assert_uint_eq(simulate_waits(at, port, 100, 50 * US, &wasted),
+	    51);
+	ck_assert_uint_eq(wasted, 0);
+
+	/* Traffic sparser than the budget (1 ms apart): no polling. */
+	for (i = 0; i < 100; i++) {
+		at[i] = 1000 * US + i * 1000 * US;
+		port[i] = 0;
+	}
+	ck_assert_uint_eq(simulate_waits(at, port, 100, 50 * US, &wasted),
+	    100);
+	ck_assert_uint_eq(wasted, 0);
+
+	/* A stream of 50 frames 5 us apart, a pause of 10 ms, another
+	 * stream: the pause costs one budget and one wake-up, and the
+	 * worker goes on polling into the second stream. */
+	for (i = 0; i < 100; i++)
+		at[i] = 1000 * US + i * 5 * US + (i >= 50 ? 10000 * US : 0);
+	ck_assert_uint_eq(simulate_waits(at, port, 100, 50 * US, &wasted), 3);
+	ck_assert_uint_eq(wasted, 50 * US);
+
+	/* The stream, then 50 frames 1 ms apart: polling stops after
+	 * BUSY_POLL_SCORE_MAX wasted budgets. */
+	for (i = 0; i < 100; i++)
+		at[i] = 1000 * US + (i < 50 ? i * 5 * US :
+		    250 * US + (i - 49) * 1000 * US);
+	ck_assert_uint_eq(simulate_waits(at, port, 100, 50 * US, &wasted),
+	    52);
+	ck_assert_uint_eq(wasted, BUSY_POLL_SCORE_MAX * 50 * US);
+}
+END_TEST
+
 static void
 worker_tests(TCase *tc)
 {
@@ -838,6 +951,10 @@ fwd_suite(void)
 	tcase_add_test(tc, test_link_local_and_mcast_source);
 	tcase_add_test(tc, test_full_table_and_mac_limit);
 	tcase_add_test(tc, test_removed_port_entry_floods);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("busy_poll");
+	tcase_add_test(tc, test_busy_poll_policy);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("worker");
