@@ -40,8 +40,8 @@ struct dp {
 	X(aged,     "MAC addresses aged out") \
 	X(fdb_full, "sources not learned because the MAC table was full") \
 	X(flooded,  "frames flooded (broadcast, multicast, unknown unicast)") \
-	X(wakeups,  "times a sleeping worker was woken to work") \
-	X(polled,   "times a polling worker found work without sleeping")
+	X(wakeups,  "blocking waits for work: asleep unless work was there") \
+	X(polled,   "times a polling worker found work without blocking")
 
 struct sw_counters {
 #define X(name, help) uint64_t name;

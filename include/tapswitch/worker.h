@@ -30,7 +30,6 @@
 #ifndef TAPSWITCH_WORKER_H
 #define TAPSWITCH_WORKER_H
 
-#include <stdbool.h>
 #include <stdint.h>
 
 #include "tapswitch/fwd.h"
