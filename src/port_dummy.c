@@ -2,8 +2,8 @@
  * port_dummy.c - a port backend for tests that need no root.
  *
  * Each queue is a SOCK_SEQPACKET socketpair: the port reads and writes one
- * end exactly as it would a TAP queue fd (one message = one frame, readv
- * and writev keep the boundaries), and the test holds the other end to
+ * end exactly as it would a TAP queue fd (one message = one frame, read
+ * and write keep the boundaries), and the test holds the other end to
  * inject frames and collect what the switch sends.
  */
 #include "config.h"

@@ -1,7 +1,7 @@
 /*
  * worker.c - the data-path threads (see worker.h for the model).
  *
- * Talks to: the queue fds of every port (epoll, readv, writev), fwd for
+ * Talks to: the queue fds of every port (epoll, read, write), fwd for
  * decisions, the port table for egress ports, and qsbr to tell writers
  * when it holds no pointer into shared state.
  *
@@ -33,15 +33,23 @@
 
 /* Largest frame a TAP hands over: a 64 KiB GSO super-frame plus headers. */
 #define FRAME_BUF_SIZE (65536 + 256)
+/*
+ * A buffer slot: the frame starts FRAME_HEAD bytes in, and the virtio-net
+ * header, when there is one, lies right before it.  So one read(2) takes
+ * both, and a frame forwarded unchanged leaves with one write(2) from the
+ * same bytes: no iovec array for the kernel to import on either side.
+ */
+#define FRAME_HEAD 64
+#define SLOT_SIZE (FRAME_HEAD + FRAME_BUF_SIZE)
 #define EPOLL_EVENTS 64
 #define EV_STOP UINT64_MAX
 
 _Static_assert(sizeof(struct virtio_net_hdr) == TAP_VNET_HDR_LEN,
     "virtio-net header size");
 
-/* One frame on its way out: the iovecs for writev, pointing at the
- * received payload; only the addresses + tag and the virtio-net header
- * live in the slot's scratch. */
+/* One frame on its way out: the iovecs for write(v), pointing at the
+ * received slot; only when the addresses + tag or the virtio-net header
+ * change are they rebuilt in the tx slot's scratch. */
 struct tx_slot {
 	struct port *out;
 	size_t len;			/* bytes of the frame, as sent */
@@ -64,15 +72,12 @@ struct worker {
 	bool started;
 	struct qsbr_reader *qr;
 	size_t vnet_len;		/* 0 or TAP_VNET_HDR_LEN */
-	uint8_t *bufs;			/* WORKER_BATCH * FRAME_BUF_SIZE */
+	uint8_t *bufs;			/* WORKER_BATCH * SLOT_SIZE */
 	/* Indexed by buffer slot; rx[] lists the slots that hold a frame,
 	 * in the order they were read. */
-	struct virtio_net_hdr vh[WORKER_BATCH];
 	size_t len[WORKER_BATCH];
 	struct fwd_decision dec[WORKER_BATCH];
 	unsigned rx[WORKER_BATCH];
-	struct iovec rx_iov[WORKER_BATCH][2];	/* slot i: vh[i], buffer i */
-	unsigned rx_niov;		/* 2 with the virtio-net header, or 1 */
 	struct tx_slot *tx;		/* TX_SLOTS */
 	unsigned ntx;			/* queued in tx (io_uring mode) */
 #ifdef HAVE_LIBURING
@@ -81,6 +86,20 @@ struct worker {
 	int32_t res[TX_SLOTS];		/* results of one submission */
 #endif
 };
+
+/* The frame in buffer slot i, and the virtio-net header before it (when
+ * w->vnet_len). */
+static inline uint8_t *
+slot_frame(const struct worker *w, unsigned i)
+{
+	return w->bufs + (size_t)i * SLOT_SIZE + FRAME_HEAD;
+}
+
+static inline struct virtio_net_hdr *
+slot_vh(const struct worker *w, unsigned i)
+{
+	return (struct virtio_net_hdr *)(slot_frame(w, i) - TAP_VNET_HDR_LEN);
+}
 
 #ifdef HAVE_LIBURING
 /* Set up the worker's ring.  Older kernels lack the flags: retry
@@ -125,19 +144,7 @@ worker_create(const struct dp *dp, unsigned q, struct worker **out)
 		goto fail;
 #endif
 	/* Pages are touched only as frames that large arrive. */
-	w->bufs = xmalloc((size_t)WORKER_BATCH * FRAME_BUF_SIZE);
-	/* Slot i always reads into vh[i] and buffer i. */
-	for (unsigned i = 0; i < WORKER_BATCH; i++) {
-		unsigned k = 0;
-
-		if (w->vnet_len) {
-			w->rx_iov[i][k].iov_base = &w->vh[i];
-			w->rx_iov[i][k++].iov_len = w->vnet_len;
-		}
-		w->rx_iov[i][k].iov_base = w->bufs + (size_t)i * FRAME_BUF_SIZE;
-		w->rx_iov[i][k++].iov_len = FRAME_BUF_SIZE;
-		w->rx_niov = k;
-	}
+	w->bufs = xmalloc((size_t)WORKER_BATCH * SLOT_SIZE);
 	w->tx = xcalloc(TX_SLOTS, sizeof(*w->tx));
 	*out = w;
 	return 0;
@@ -173,14 +180,14 @@ worker_tx_done(struct worker *w, const struct tx_slot *t, ssize_t r)
 
 #ifdef HAVE_LIBURING
 /* The kernel's TAP driver cannot take non-blocking io_uring requests
- * (RWF_NOWAIT fails with EOPNOTSUPP; older kernels): go on with readv and
- * writev. */
+ * (RWF_NOWAIT fails with EOPNOTSUPP; older kernels): go on with plain
+ * reads and writes. */
 static void
 worker_ring_off(struct worker *w)
 {
 	w->uring = false;
 	log_warn("worker %u: this kernel cannot do non-blocking io_uring "
-	    "reads and writes on a TAP; using readv/writev instead", w->q);
+	    "reads and writes on a TAP; using read/write instead", w->q);
 }
 
 /* Submit the n requests prepared (user_data = their index) and wait
@@ -231,8 +238,13 @@ worker_tx_flush(struct worker *w)
 		struct tx_slot *t = &w->tx[i];
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
 
-		io_uring_prep_writev(sqe, t->out->fds[w->q], t->iov,
-		    (unsigned)t->niov, (uint64_t)-1);
+		if (t->niov == 1)
+			io_uring_prep_write(sqe, t->out->fds[w->q],
+			    t->iov[0].iov_base, (unsigned)t->iov[0].iov_len,
+			    (uint64_t)-1);
+		else
+			io_uring_prep_writev(sqe, t->out->fds[w->q], t->iov,
+			    (unsigned)t->niov, (uint64_t)-1);
 		sqe->rw_flags = RWF_NOWAIT;
 		io_uring_sqe_set_data64(sqe, i);
 	}
@@ -266,24 +278,30 @@ worker_tx(struct worker *w, struct tx_slot *t)
 	}
 #endif
 	do
-		r = writev(t->out->fds[w->q], t->iov, t->niov);
+		r = t->niov == 1 ?
+		    write(t->out->fds[w->q], t->iov[0].iov_base,
+		    t->iov[0].iov_len) :
+		    writev(t->out->fds[w->q], t->iov, t->niov);
 	while (r < 0 && errno == EINTR);
 	worker_tx_done(w, t, r < 0 ? -errno : r);
 }
 
-/* Frame i as it leaves on port out: the iovecs point at the received
- * payload; only the addresses + tag and the virtio-net header are
- * rebuilt, in the next free tx slot.  Dropped frames are counted here. */
+/* Frame i as it leaves on port out, in the next free tx slot: unchanged,
+ * one iovec over the header and frame as they were read; otherwise the
+ * addresses + tag and perhaps the virtio-net header are rebuilt in the
+ * slot's scratch and the rest still points at the received frame.
+ * Dropped frames are counted here. */
 static void
 worker_send(struct worker *w, unsigned i, struct port *out)
 {
 	const struct fwd_decision *d = &w->dec[i];
 	const struct frame_info *fi = &d->fi;
 	struct port_counters *c = &out->queues[w->q].ctr;
-	const uint8_t *buf = w->bufs + (size_t)i * FRAME_BUF_SIZE;
+	const uint8_t *buf = slot_frame(w, i);
+	const struct virtio_net_hdr *vh = slot_vh(w, i);
 	size_t len = w->len[i];
 	bool tag = fwd_egress_tagged(out, d->vid);
-	bool gso = w->vnet_len && w->vh[i].gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	bool gso = w->vnet_len && vh->gso_type != VIRTIO_NET_HDR_GSO_NONE;
 	/* Where the frame continues after the addresses and any tag: the
 	 * (inner) ethertype. */
 	size_t rest = ETH_ADDR_LEN * 2 + (fi->tagged ? VLAN_TAG_LEN : 0);
@@ -303,18 +321,15 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 	delta = (tag ? VLAN_TAG_LEN : 0) - (fi->tagged ? VLAN_TAG_LEN : 0);
 	t->out = out;
 	t->len = len + delta;
-	if (w->vnet_len) {
-		t->iov[n].iov_base = &w->vh[i];
-		t->iov[n++].iov_len = w->vnet_len;
-	}
-	if (!tag && !fi->tagged) {
+	if (tag == fi->tagged && (!tag || fi->vid == d->vid)) {
 		/* The common case: nothing to rewrite. */
-		t->iov[n].iov_base = (void *)buf;
-		t->iov[n++].iov_len = len;
-	} else if (tag && fi->tagged && fi->vid == d->vid) {
-		t->iov[n].iov_base = (void *)buf;
-		t->iov[n++].iov_len = len;
+		t->iov[n].iov_base = (void *)(buf - w->vnet_len);
+		t->iov[n++].iov_len = w->vnet_len + len;
 	} else {
+		if (w->vnet_len) {
+			t->iov[n].iov_base = (void *)vh;
+			t->iov[n++].iov_len = w->vnet_len;
+		}
 		memcpy(t->hdr, buf, ETH_ADDR_LEN * 2);
 		if (tag) {
 			/* Keep the priority the frame came with. */
@@ -328,7 +343,7 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 		}
 		if (w->vnet_len && delta) {
 			/* Offsets into the frame move with the tag. */
-			t->vh = w->vh[i];
+			t->vh = *vh;
 			if (t->vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
 				t->vh.csum_start = htole16(
 				    le16toh(t->vh.csum_start) + delta);
@@ -358,7 +373,7 @@ worker_drop_fd(struct worker *w, struct port *p, int err)
 	    p->conf.name, w->q, err ? strerror(err) : "interface gone");
 }
 
-/* What one read into slot i gave (readv's result, or -errno); adds the
+/* What one read into slot i gave (read's result, or -errno); adds the
  * slot to w->rx[*n] when it holds a frame.  False when the fd is done
  * for now (drained, or dropped for good). */
 static bool
@@ -413,8 +428,9 @@ worker_rx_ring(struct worker *w, struct port *in, unsigned want)
 	for (unsigned i = 0; i < want; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
 
-		io_uring_prep_readv(sqe, in->fds[w->q], w->rx_iov[i],
-		    w->rx_niov, (uint64_t)-1);
+		io_uring_prep_read(sqe, in->fds[w->q],
+		    slot_frame(w, i) - w->vnet_len,
+		    (unsigned)(w->vnet_len + FRAME_BUF_SIZE), (uint64_t)-1);
 		sqe->rw_flags = RWF_NOWAIT;
 		io_uring_sqe_set_data64(sqe, i);
 	}
@@ -461,7 +477,8 @@ worker_rx(struct worker *w, struct port *in)
 		ssize_t r;
 
 		do
-			r = readv(in->fds[w->q], w->rx_iov[i], (int)w->rx_niov);
+			r = read(in->fds[w->q], slot_frame(w, i) - w->vnet_len,
+			    w->vnet_len + FRAME_BUF_SIZE);
 		while (r < 0 && errno == EINTR);
 		if (!worker_rx_done(w, in, i, r < 0 ? -errno : r, &n))
 			break;
@@ -480,9 +497,9 @@ worker_serve(struct worker *w, struct port *in, uint32_t now)
 	for (unsigned k = 0; k < n; k++) {
 		unsigned i = w->rx[k];
 
-		fwd_decide(dp, in, w->q, w->bufs + (size_t)i * FRAME_BUF_SIZE,
-		    w->len[i], w->vnet_len &&
-		    w->vh[i].gso_type != VIRTIO_NET_HDR_GSO_NONE, now,
+		fwd_decide(dp, in, w->q, slot_frame(w, i), w->len[i],
+		    w->vnet_len &&
+		    slot_vh(w, i)->gso_type != VIRTIO_NET_HDR_GSO_NONE, now,
 		    &w->ctr, &w->dec[i]);
 	}
 

@@ -6,14 +6,16 @@
  * lock and no hand-off between threads.  One pass of its loop:
  *
  *   epoll_wait (offline for QSBR)
- *   for each ready fd: readv up to rx_want frames (virtio-net header and
- *     frame in separate iovecs; rx_want, kept per port queue, adapts
- *     between 1 and WORKER_BATCH to the traffic, and epoll reports an fd
- *     with frames left again),
- *     decide all of them (fwd_decide), then writev each to its egress
- *     ports, rebuilding only the Ethernet/VLAN header (and the
- *     checksum/GSO offsets of the virtio-net header) in a small per-frame
- *     scratch: the payload is never copied or moved.
+ *   for each ready fd: read up to rx_want frames, one read(2) each, into
+ *     buffer slots where the virtio-net header lands right before the
+ *     frame (rx_want, kept per port queue, adapts between 1 and
+ *     WORKER_BATCH to the traffic, and epoll reports an fd with frames
+ *     left again),
+ *     decide all of them (fwd_decide), then send each to its egress
+ *     ports: with one write(2) of the bytes as read when nothing changes,
+ *     else with writev(2), rebuilding only the Ethernet/VLAN header (and
+ *     the checksum/GSO offsets of the virtio-net header) in a small
+ *     per-frame scratch: the payload is never copied or moved.
  *   announce a quiescent state
  *
  * With io_uring = yes the loop is the same, but the reads of one fd go

@@ -629,6 +629,45 @@ START_TEST(test_worker_vnet_header_offsets)
 }
 END_TEST
 
+/* A frame that leaves as it came (no tag to push, pop or rewrite) goes out
+ * with its virtio-net header and every byte as they were read: untagged
+ * between access ports, and tagged between trunks of its VLAN. */
+START_TEST(test_worker_vnet_header_unchanged)
+{
+	static const int tci[] = { NO_TAG, 10 };
+	struct conf_port ports[2];
+	struct virtio_net_hdr vh = { 0 }, got;
+	uint8_t f[3000], g[3000];
+	size_t len = 2964;
+
+	vh.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	vh.gso_type = VIRTIO_NET_HDR_GSO_TCPV4;
+	vh.hdr_len = htole16(66);
+	vh.gso_size = htole16(1448);
+	vh.csum_start = htole16(34);
+	vh.csum_offset = htole16(16);
+	for (size_t k = 0; k < sizeof(tci) / sizeof(tci[0]); k++) {
+		if (tci[k] == NO_TAG) {
+			port_conf(&ports[0], "a", NULL, NULL, NULL, NULL);
+			port_conf(&ports[1], "b", NULL, NULL, NULL, NULL);
+		} else {
+			port_conf(&ports[0], "a", "trunk", "10", NULL, NULL);
+			port_conf(&ports[1], "b", "trunk", "10", NULL, NULL);
+		}
+		sw_up(1, true, ports, 2);
+		make_frame(f, len, MAC_BCAST, MAC_C, tci[k]);
+		inject("a", 0, &vh, f, len);
+		memset(&got, 0xff, sizeof(got));
+		memset(g, 0, sizeof(g));
+		ck_assert_int_eq(collect("b", 0, &got, g, sizeof(g)),
+		    (ssize_t)len);
+		ck_assert_mem_eq(&got, &vh, sizeof(vh));
+		ck_assert_mem_eq(g, f, len);
+		sw_destroy(sw);
+	}
+}
+END_TEST
+
 START_TEST(test_worker_port_del_and_egress_mtu)
 {
 	struct conf_port ports[3], extra;
@@ -931,6 +970,7 @@ worker_tests(TCase *tc)
 	tcase_add_loop_test(tc, test_worker_flood_then_unicast, 0, 2);
 	tcase_add_test(tc, test_worker_vlan_push_pop);
 	tcase_add_test(tc, test_worker_vnet_header_offsets);
+	tcase_add_test(tc, test_worker_vnet_header_unchanged);
 	tcase_add_test(tc, test_worker_port_del_and_egress_mtu);
 	tcase_add_test(tc, test_worker_survives_bad_peers);
 	tcase_add_test(tc, test_worker_busy_poll);
