@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -86,6 +87,32 @@ struct worker {
 	int32_t res[TX_SLOTS];		/* results of one submission */
 #endif
 };
+
+/*
+ * read(2), write(2) and writev(2) of frames, without the C library's
+ * cancellation bookkeeping: in a process with threads, each cancellable
+ * call switches the thread to asynchronous cancellation and back, two
+ * atomic updates per frame and per direction, about 3% of the CPU time of
+ * 60-byte frames.  Workers are never cancelled; worker_stop() asks them
+ * to return through an eventfd.
+ */
+static inline ssize_t
+frame_read(int fd, void *buf, size_t len)
+{
+	return syscall(SYS_read, fd, buf, len);
+}
+
+static inline ssize_t
+frame_write(int fd, const void *buf, size_t len)
+{
+	return syscall(SYS_write, fd, buf, len);
+}
+
+static inline ssize_t
+frame_writev(int fd, const struct iovec *iov, int n)
+{
+	return syscall(SYS_writev, fd, iov, n);
+}
 
 /* The frame in buffer slot i, and the virtio-net header before it (when
  * w->vnet_len). */
@@ -279,9 +306,9 @@ worker_tx(struct worker *w, struct tx_slot *t)
 #endif
 	do
 		r = t->niov == 1 ?
-		    write(t->out->fds[w->q], t->iov[0].iov_base,
+		    frame_write(t->out->fds[w->q], t->iov[0].iov_base,
 		    t->iov[0].iov_len) :
-		    writev(t->out->fds[w->q], t->iov, t->niov);
+		    frame_writev(t->out->fds[w->q], t->iov, t->niov);
 	while (r < 0 && errno == EINTR);
 	worker_tx_done(w, t, r < 0 ? -errno : r);
 }
@@ -477,7 +504,8 @@ worker_rx(struct worker *w, struct port *in)
 		ssize_t r;
 
 		do
-			r = read(in->fds[w->q], slot_frame(w, i) - w->vnet_len,
+			r = frame_read(in->fds[w->q],
+			    slot_frame(w, i) - w->vnet_len,
 			    w->vnet_len + FRAME_BUF_SIZE);
 		while (r < 0 && errno == EINTR);
 		if (!worker_rx_done(w, in, i, r < 0 ? -errno : r, &n))
