@@ -42,6 +42,8 @@
 #include <netlink/attr.h>
 #include <netlink/socket.h>
 #include <netlink/route/link.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/tc.h>
 
 #include "tapswitch/log.h"
 #include "tapswitch/nl.h"
@@ -275,9 +277,34 @@ link_set_up(struct nl_sock *sk, const char *ifname, const char **why)
 	return err;
 }
 
+/*
+ * Make noqueue the root qdisc of the link ifindex, which is down.  A TAP
+ * never stops its transmit queue (a full ring drops in tun_net_xmit), so
+ * the qdisc the kernel would attach when the link goes up only adds an
+ * enqueue and a dequeue to every frame; and for a multiqueue TAP it is an
+ * mq with a pfifo_fast for each of the 256 possible queues, whose rings
+ * make each "up" cost megabytes of memset.  veth links, the bridge's
+ * ports, have no qdisc either.
+ */
+static int
+link_set_noqueue(struct nl_sock *sk, int ifindex)
+{
+	struct rtnl_qdisc *q;
+	int err;
+
+	if (!(q = rtnl_qdisc_alloc()))
+		return -ENOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	if ((err = rtnl_tc_set_kind(TC_CAST(q), "noqueue")) == 0)
+		err = rtnl_qdisc_add(sk, q, NLM_F_CREATE | NLM_F_REPLACE);
+	rtnl_qdisc_put(q);
+	return err < 0 ? nl_errno(err) : 0;
+}
+
 int
 nl_link_setup(const char *netns, const char *ifname, unsigned mtu,
-    const char **why)
+    bool created, const char **why)
 {
 	struct rtnl_link *link = NULL, *change = NULL;
 	struct nl_sock *sk = NULL;
@@ -300,6 +327,14 @@ nl_link_setup(const char *netns, const char *ifname, unsigned mtu,
 		if ((err = link_change(sk, link, change)) < 0)
 			goto out;
 	}
+	/* Only on a TAP made just now: a qdisc found on an existing one may
+	 * be someone's choice (and one made by an earlier start has
+	 * noqueue already).  Without it the link still works, with the
+	 * kernel's default qdisc. */
+	if (created && !(rtnl_link_get_flags(link) & IFF_UP) &&
+	    (err = link_set_noqueue(sk, rtnl_link_get_ifindex(link))) < 0)
+		log_debug("%s: keeping the kernel's default qdisc: cannot "
+		    "attach noqueue: %s", ifname, strerror(-err));
 	err = 0;
 	if (!(rtnl_link_get_flags(link) & IFF_UP))
 		err = link_set_up(sk, ifname, why);

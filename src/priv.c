@@ -201,7 +201,7 @@ open_port_local(const struct priv_port_req *req, int *fds,
 		return err;
 	}
 	if ((err = nl_link_setup(req->netns, req->ifname, req->mtu,
-	    &why)) < 0) {
+	    c.created, &why)) < 0) {
 		*msg = setup_error(req, why, err);
 		goto fail;
 	}

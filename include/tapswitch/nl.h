@@ -34,13 +34,15 @@ int nl_netns_call(const char *netns, int (*fn)(void *arg), void *arg,
 /*
  * Bring the link ifname of netns (NULL: the caller's namespace) to the
  * given MTU and set it up; what is already so is left untouched, so an
- * interface attached to again keeps its state.  Returns 0 or -errno;
+ * interface attached to again keeps its state.  created: the caller has
+ * just made the link (a TAP); it then gets noqueue as its root qdisc
+ * before it goes up, as a veth has.  Returns 0 or -errno;
  * *why then points to a static description of the step that failed
  * ("open namespace", "enter namespace", "find link", "set MTU",
  * "set up", ...).
  */
 int nl_link_setup(const char *netns, const char *ifname, unsigned mtu,
-    const char **why);
+    bool created, const char **why);
 
 /* Look up ifname in netns: its ifindex (> 0) and whether it is up (IFF_UP).
  * Returns -ENODEV when there is no such link. */

@@ -7,6 +7,8 @@
 #      and r stay with their addresses, n is gone.  The next start
 #      attaches to a, b and r again, and a pings b within 2 s of the
 #      start, without re-adding anything.
+#      TAPs the daemon creates have noqueue as their root qdisc; one it
+#      attaches to again keeps the qdisc it has (b, given pfifo here).
 #   2. SIGTERM: the same, a, b and r stay (with their addresses) and n
 #      goes.
 #   3. The next start has offload = no and b has another MTU: the TAPs
@@ -60,6 +62,14 @@ has_addr() {
 	ip -n "$1" -4 addr show dev "$2" 2>/dev/null | grep -qF "inet $3 "
 }
 
+# root_qdisc NS IFNAME - the kind of the link's root qdisc (NS "": the
+# root namespace).
+root_qdisc() {
+	local ns=()
+	[[ -n $1 ]] && ns=(-n "$1")
+	tc "${ns[@]}" qdisc show dev "$2" root | awk 'NR == 1 { print $2 }'
+}
+
 # persistent_left WHAT - a, b and r exist, are persistent TAPs and a and
 # b have their addresses; n is gone.
 persistent_left() {
@@ -99,6 +109,16 @@ addr_add "$NS_N" "$IF_N" 10.41.0.3/24
 wait_until 5 nsx "$NS_A" ping -q -n -c 1 -W 1 10.41.0.2 >/dev/null ||
 	fail "a cannot reach b"
 ping_ok "$NS_A" 10.41.0.3
+for l in "$NS_A $IF_A" "$NS_B $IF_B" "$NS_N $IF_N" " $IF_R"; do
+	read -r ns ifname <<<"$l"
+	[[ -n $ifname ]] || { ifname=$ns; ns=""; }
+	q=$(root_qdisc "$ns" "$ifname")
+	[[ $q == noqueue ]] ||
+		fail "$ifname was created with root qdisc \"$q\", want noqueue"
+done
+log "ok: the created TAPs have noqueue as their root qdisc"
+tc -n "$NS_B" qdisc replace dev "$IF_B" root pfifo limit 50 ||
+	fail "cannot give $IF_B a pfifo qdisc"
 HELPER=$(helper_pid)
 [[ -n $HELPER ]] || fail "no privileged helper process"
 
@@ -118,6 +138,11 @@ fi
 grep -q "port a: $IF_A, .*existing interface attached" "$DAEMON_LOG" ||
 	fail "the restart did not attach to the existing $IF_A"
 link_exists "$NS_N" "$IF_N" || fail "$IF_N was not created again"
+[[ $(root_qdisc "$NS_B" "$IF_B") == pfifo ]] ||
+	fail "attached again, $IF_B lost its qdisc: $(tc -n "$NS_B" qdisc show dev "$IF_B" root)"
+[[ $(root_qdisc "$NS_N" "$IF_N") == noqueue ]] ||
+	fail "$IF_N, created again, has no noqueue qdisc"
+log "ok: attached again, $IF_B keeps its pfifo qdisc; $IF_N, created again, has noqueue"
 link_is_up "$NS_A" "$IF_A" || fail "$IF_A is not up"
 
 # --- 2. SIGTERM: the same.
