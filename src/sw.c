@@ -440,10 +440,6 @@ sw_create_with(const struct conf *conf, const struct port_backend *backend,
 	sw->workers = xcalloc(conf->sw.queues, sizeof(*sw->workers));
 	for (unsigned q = 0; q < conf->sw.queues; q++) {
 		r = worker_create(&sw->dp, q, &sw->workers[q]);
-		if (r == 0) {
-			sw->n_workers++;
-			r = worker_start(sw->workers[q]);
-		}
 		if (r < 0) {
 			/* io_uring can be off in the kernel (sysctl
 			 * kernel.io_uring_disabled) or in a seccomp filter. */
@@ -453,14 +449,28 @@ sw_create_with(const struct conf *conf, const struct port_backend *backend,
 			    "without)" : "");
 			goto fail;
 		}
+		sw->n_workers++;
 	}
 	r = sw_mon_ensure(sw, NULL, err);
 	if (r < 0)
 		goto fail;
+	/* The ports of the configuration go in before the workers run: with
+	 * no reader yet, publishing a port waits for no grace period, which
+	 * would otherwise last as long as a worker's batch, port after port
+	 * (while the first ports' traffic, flooded to the others, makes
+	 * those batches long).  What arrives meanwhile waits in the TAPs. */
 	for (size_t i = 0; i < conf->n_ports; i++) {
 		r = sw_port_add(sw, &conf->ports[i], err);
 		if (r < 0)
 			goto fail;
+	}
+	for (unsigned q = 0; q < sw->n_workers; q++) {
+		r = worker_start(sw->workers[q]);
+		if (r < 0) {
+			*err = xasprintf("cannot start worker %u: %s", q,
+			    strerror(-r));
+			goto fail;
+		}
 	}
 	if (base) {
 		struct timeval tv = { .tv_sec = 1 };

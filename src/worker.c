@@ -71,6 +71,7 @@ struct worker {
 	int stopfd;
 	pthread_t thread;
 	bool started;
+	bool stopping;			/* atomic: worker_stop() was called */
 	struct qsbr_reader *qr;
 	size_t vnet_len;		/* 0 or TAP_VNET_HDR_LEN */
 	uint8_t *bufs;			/* WORKER_BATCH * SLOT_SIZE */
@@ -643,6 +644,15 @@ worker_main(void *arg)
 				last = p->id;
 			} else if (evs[i].events & (EPOLLERR | EPOLLHUP))
 				worker_drop_fd(w, p, 0);
+			/* Nothing of p is held past its batch.  A pass over
+			 * many ports that all flood to many ports can take
+			 * seconds: grace periods and a stop wait for one
+			 * port's batch, not for the whole pass. */
+			qsbr_quiescent(w->qr);
+			if (__atomic_load_n(&w->stopping, __ATOMIC_RELAXED)) {
+				stop = true;
+				break;
+			}
 		}
 		qsbr_quiescent(w->qr);
 	}
@@ -668,6 +678,7 @@ worker_stop(struct worker *w)
 
 	if (!w->started)
 		return;
+	__atomic_store_n(&w->stopping, true, __ATOMIC_RELAXED);
 	if (write(w->stopfd, &one, sizeof(one)) < 0)
 		log_error("worker %u: cannot signal stop: %s", w->q,
 		    strerror(errno));

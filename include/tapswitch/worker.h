@@ -15,8 +15,9 @@
  *     ports: with one write(2) of the bytes as read when nothing changes,
  *     else with writev(2), rebuilding only the Ethernet/VLAN header (and
  *     the checksum/GSO offsets of the virtio-net header) in a small
- *     per-frame scratch: the payload is never copied or moved.
- *   announce a quiescent state
+ *     per-frame scratch: the payload is never copied or moved;
+ *     announce a quiescent state (nothing of the fd's port is held past
+ *     its batch) and leave if worker_stop() was called
  *
  * With io_uring = yes the loop is the same, but the reads of one fd go
  * out as one io_uring submission and the writes of a batch as another.
