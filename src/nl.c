@@ -327,12 +327,11 @@ nl_link_setup(const char *netns, const char *ifname, unsigned mtu,
 		if ((err = link_change(sk, link, change)) < 0)
 			goto out;
 	}
-	/* Only on a TAP made just now: a qdisc found on an existing one may
-	 * be someone's choice (and one made by an earlier start has
-	 * noqueue already).  Without it the link still works, with the
-	 * kernel's default qdisc. */
-	if (created && !(rtnl_link_get_flags(link) & IFF_UP) &&
-	    (err = link_set_noqueue(sk, rtnl_link_get_ifindex(link))) < 0)
+	/* Only on a TAP made just now, which is down: a qdisc found on an
+	 * existing one may be someone's choice (and one made by an earlier
+	 * start has noqueue already).  Without it the link still works,
+	 * with the kernel's default qdisc. */
+	if (created && (err = link_set_noqueue(sk, rtnl_link_get_ifindex(link))) < 0)
 		log_debug("%s: keeping the kernel's default qdisc: cannot "
 		    "attach noqueue: %s", ifname, strerror(-err));
 	err = 0;

@@ -71,7 +71,8 @@ struct worker {
 	int stopfd;
 	pthread_t thread;
 	bool started;
-	bool stopping;			/* atomic: worker_stop() was called */
+	bool stopping;			/* atomic: worker_stop() was called;
+					 * stopfd only wakes the thread */
 	struct qsbr_reader *qr;
 	size_t vnet_len;		/* 0 or TAP_VNET_HDR_LEN */
 	uint8_t *bufs;			/* WORKER_BATCH * SLOT_SIZE */
@@ -582,7 +583,6 @@ worker_main(void *arg)
 	struct epoll_event evs[EPOLL_EVENTS];
 	struct busy_poll bp = { 0, 0 };	/* see worker.h */
 	uint32_t last = PORT_MAX;	/* the port served last */
-	bool stop = false;
 
 	w->qr = qsbr_register(w->dp->qs);
 	if (!w->qr) {
@@ -590,7 +590,7 @@ worker_main(void *arg)
 		abort();
 	}
 
-	while (!stop) {
+	while (!__atomic_load_n(&w->stopping, __ATOMIC_RELAXED)) {
 		uint64_t budget = (uint64_t)__atomic_load_n(
 		    &w->dp->busy_poll_us, __ATOMIC_RELAXED) * 1000;
 		bool poll = false;
@@ -632,10 +632,8 @@ worker_main(void *arg)
 			uint64_t id = evs[i].data.u64;
 			struct port *p;
 
-			if (id == EV_STOP) {
-				stop = true;
-				break;
-			}
+			if (id == EV_STOP)
+				continue;	/* the wake-up of worker_stop() */
 			p = port_table_get(w->dp->ports, (uint32_t)id);
 			if (!p)
 				continue;	/* removed meanwhile */
@@ -649,10 +647,8 @@ worker_main(void *arg)
 			 * seconds: grace periods and a stop wait for one
 			 * port's batch, not for the whole pass. */
 			qsbr_quiescent(w->qr);
-			if (__atomic_load_n(&w->stopping, __ATOMIC_RELAXED)) {
-				stop = true;
+			if (__atomic_load_n(&w->stopping, __ATOMIC_RELAXED))
 				break;
-			}
 		}
 		qsbr_quiescent(w->qr);
 	}

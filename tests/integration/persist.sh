@@ -109,9 +109,8 @@ addr_add "$NS_N" "$IF_N" 10.41.0.3/24
 wait_until 5 nsx "$NS_A" ping -q -n -c 1 -W 1 10.41.0.2 >/dev/null ||
 	fail "a cannot reach b"
 ping_ok "$NS_A" 10.41.0.3
-for l in "$NS_A $IF_A" "$NS_B $IF_B" "$NS_N $IF_N" " $IF_R"; do
-	read -r ns ifname <<<"$l"
-	[[ -n $ifname ]] || { ifname=$ns; ns=""; }
+for l in "$NS_A:$IF_A" "$NS_B:$IF_B" "$NS_N:$IF_N" ":$IF_R"; do
+	IFS=: read -r ns ifname <<<"$l"
 	q=$(root_qdisc "$ns" "$ifname")
 	[[ $q == noqueue ]] ||
 		fail "$ifname was created with root qdisc \"$q\", want noqueue"
