@@ -12,8 +12,10 @@ src_libtapswitch_a_SOURCES = \
 	include/tapswitch/qsbr.h src/qsbr.c \
 	include/tapswitch/fdb.h src/fdb.c \
 	include/tapswitch/tap.h src/tap.c \
+	include/tapswitch/packet.h src/packet.c \
 	include/tapswitch/nl.h src/nl.c \
-	include/tapswitch/port.h src/port.c src/port_tap.c src/port_dummy.c \
+	include/tapswitch/port.h src/port.c src/port_tap.c \
+	src/port_system.c src/port_dummy.c \
 	include/tapswitch/fwd.h src/fwd.c \
 	include/tapswitch/worker.h src/worker.c \
 	include/tapswitch/sw.h src/sw.c src/sw_ctl.c \

@@ -44,14 +44,10 @@
 #define SOCKET_PATH_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define SHOWN_MAX 64			/* bytes of user text in a message */
 
-/*
- * Keys.  A setter parses value into its object, or returns -EINVAL with
- * a static explanation of what is expected in *why.
- */
-struct key {
-	const char *name;
-	int (*set)(void *obj, const char *value, const char **why);
-};
+/* Keys (conf.h): a setter parses value into its object, or returns
+ * -EINVAL with a static explanation of what is expected in *why.  The
+ * [switch] keys use name and set only. */
+typedef struct conf_key key_t_;
 
 /* ---- Value syntax ---- */
 
@@ -129,8 +125,8 @@ conf_netns_valid(const char *netns)
 	return netns_valid(netns);
 }
 
-static int
-parse_bool(const char *s, bool *out)
+int
+conf_parse_bool(const char *s, bool *out)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
@@ -170,8 +166,8 @@ set_string(char **field, const char *value)
 
 /* ---- [port NAME] keys ---- */
 
-static int
-port_ifname(void *obj, const char *value, const char **why)
+int
+conf_set_ifname(void *obj, const char *value, const char **why)
 {
 	struct conf_port *p = obj;
 
@@ -182,7 +178,6 @@ port_ifname(void *obj, const char *value, const char **why)
 		return -EINVAL;
 	}
 	set_string(&p->ifname, value);
-	p->has_ifname = true;
 	return 0;
 }
 
@@ -205,10 +200,7 @@ port_vlan(void *obj, const char *value, const char **why)
 {
 	struct conf_port *p = obj;
 
-	if (parse_vlan(value, &p->vlan, why) < 0)
-		return -EINVAL;
-	p->has_vlan = true;
-	return 0;
+	return parse_vlan(value, &p->vlan, why);
 }
 
 static int
@@ -221,10 +213,9 @@ port_trunk(void *obj, const char *value, const char **why)
 		return -EINVAL;
 	p->trunk_vlans = s;
 	p->trunk = true;
-	p->has_trunk = true;
 	/* A trunk has no access VLAN; if vlan = is given too, the
 	 * cross-key check reports it. */
-	if (!p->has_vlan)
+	if (!conf_port_given(p, "vlan"))
 		p->vlan = 0;
 	return 0;
 }
@@ -234,10 +225,7 @@ port_native(void *obj, const char *value, const char **why)
 {
 	struct conf_port *p = obj;
 
-	if (parse_vlan(value, &p->native, why) < 0)
-		return -EINVAL;
-	p->has_native = true;
-	return 0;
+	return parse_vlan(value, &p->native, why);
 }
 
 static int
@@ -254,8 +242,8 @@ port_mac_limit(void *obj, const char *value, const char **why)
 	return 0;
 }
 
-static int
-port_netns(void *obj, const char *value, const char **why)
+int
+conf_set_netns(void *obj, const char *value, const char **why)
 {
 	struct conf_port *p = obj;
 
@@ -268,27 +256,28 @@ port_netns(void *obj, const char *value, const char **why)
 	return 0;
 }
 
+/* "type" is set by conf_port_set_type(); its entry is here for lookups,
+ * messages and the given bits.  Its field, the type pointer, is compared
+ * like any other. */
 static int
-port_persist(void *obj, const char *value, const char **why)
+port_type_key(void *obj, const char *value, const char **why)
 {
-	struct conf_port *p = obj;
-
-	if (parse_bool(value, &p->persist) < 0) {
-		*why = "expected yes or no (or true/false, on/off, 1/0)";
-		return -EINVAL;
-	}
-	return 0;
+	(void)obj;
+	(void)value;
+	*why = "internal: type is set by conf_port_set_type";
+	return -EINVAL;
 }
 
-static const struct key port_keys[] = {
-	{ "ifname", port_ifname },
-	{ "mtu", port_mtu },
-	{ "vlan", port_vlan },
-	{ "trunk", port_trunk },
-	{ "native", port_native },
-	{ "mac_limit", port_mac_limit },
-	{ "netns", port_netns },
-	{ "persist", port_persist },
+static const key_t_ port_keys[] = {
+	CONF_KEY("type", port_type_key, CONF_IN_PORT, struct conf_port, type),
+	CONF_KEY("mtu", port_mtu, CONF_IN_PORT, struct conf_port, mtu),
+	CONF_KEY("vlan", port_vlan, CONF_IN_PORT, struct conf_port, vlan),
+	CONF_KEY("trunk", port_trunk, CONF_IN_PORT, struct conf_port,
+	    trunk_vlans),
+	CONF_KEY("native", port_native, CONF_IN_PORT, struct conf_port,
+	    native),
+	CONF_KEY("mac_limit", port_mac_limit, CONF_IN_PORT, struct conf_port,
+	    mac_limit),
 };
 
 /* ---- [switch] keys ---- */
@@ -312,7 +301,7 @@ sw_offload(void *obj, const char *value, const char **why)
 {
 	struct conf_switch *sw = obj;
 
-	if (parse_bool(value, &sw->offload) < 0) {
+	if (conf_parse_bool(value, &sw->offload) < 0) {
 		*why = "expected yes or no (or true/false, on/off, 1/0)";
 		return -EINVAL;
 	}
@@ -435,7 +424,7 @@ sw_io_uring(void *obj, const char *value, const char **why)
 {
 	struct conf_switch *sw = obj;
 
-	if (parse_bool(value, &sw->io_uring) < 0) {
+	if (conf_parse_bool(value, &sw->io_uring) < 0) {
 		*why = "expected yes or no (or true/false, on/off, 1/0)";
 		return -EINVAL;
 	}
@@ -449,18 +438,18 @@ sw_io_uring(void *obj, const char *value, const char **why)
 	return 0;
 }
 
-static const struct key switch_keys[] = {
-	{ "queues", sw_queues },
-	{ "offload", sw_offload },
-	{ "fdb_size", sw_fdb_size },
-	{ "fdb_aging", sw_fdb_aging },
-	{ "control_socket", sw_control_socket },
-	{ "control_group", sw_control_group },
-	{ "user", sw_user },
-	{ "log_level", sw_log_level },
-	{ "metrics_listen", sw_metrics_listen },
-	{ "busy_poll", sw_busy_poll },
-	{ "io_uring", sw_io_uring },
+static const key_t_ switch_keys[] = {
+	{ .name = "queues", .set = sw_queues },
+	{ .name = "offload", .set = sw_offload },
+	{ .name = "fdb_size", .set = sw_fdb_size },
+	{ .name = "fdb_aging", .set = sw_fdb_aging },
+	{ .name = "control_socket", .set = sw_control_socket },
+	{ .name = "control_group", .set = sw_control_group },
+	{ .name = "user", .set = sw_user },
+	{ .name = "log_level", .set = sw_log_level },
+	{ .name = "metrics_listen", .set = sw_metrics_listen },
+	{ .name = "busy_poll", .set = sw_busy_poll },
+	{ .name = "io_uring", .set = sw_io_uring },
 };
 
 #define N_PORT_KEYS ARRAY_SIZE(port_keys)
@@ -540,7 +529,7 @@ edit_distance(const char *a, const char *b)
 
 /* The known key closest to key, if it is at most 2 edits away. */
 static const char *
-suggest(const struct key *keys, size_t n, const char *key)
+suggest(const key_t_ *keys, size_t n, const char *key)
 {
 	const char *best = NULL;
 	unsigned best_d = 3;
@@ -563,7 +552,7 @@ suggest(const struct key *keys, size_t n, const char *key)
 }
 
 static int
-key_find(const struct key *keys, size_t n, const char *key)
+key_find(const key_t_ *keys, size_t n, const char *key)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(keys[i].name, key) == 0)
@@ -577,8 +566,8 @@ key_find(const struct key *keys, size_t n, const char *key)
  * to point at a key that is merely in the wrong place.
  */
 static char *
-unknown_key_msg(const struct key *keys, size_t n, const char *key,
-    const char *where, const struct key *other, size_t n_other,
+unknown_key_msg(const key_t_ *keys, size_t n, const char *key,
+    const char *where, const key_t_ *other, size_t n_other,
     const char *other_section)
 {
 	const char *hint;
@@ -609,24 +598,97 @@ bad_value_msg(const char *key, const char *value, const char *where,
 
 /* ---- Ports ---- */
 
+/* Where entry k of p's common or type table keeps its value. */
+static void *
+key_obj(const struct conf_port *p, const key_t_ *k)
+{
+	return k->base == CONF_IN_PORT ? (void *)p : p->settings;
+}
+
+/* Every key entry k of p: the common ones, then its type's. */
+#define FOR_EACH_KEY(p, k) \
+	for (size_t t_ = 0, i_ = 0; t_ < 2; t_++, i_ = 0) \
+		for (const key_t_ *k; i_ < (t_ ? (p)->type->n_keys : \
+		    N_PORT_KEYS) && (k = (t_ ? (p)->type->keys : port_keys) + \
+		    i_, true); i_++)
+
+/* Index of key in p's common table (*type false) or its type's, or -1. */
+static int
+port_key_find(const struct conf_port *p, const char *key, bool *type)
+{
+	int i = key_find(port_keys, N_PORT_KEYS, key);
+
+	*type = false;
+	if (i >= 0 || !p->type)
+		return i;
+	*type = true;
+	return key_find(p->type->keys, p->type->n_keys, key);
+}
+
+bool
+conf_port_given(const struct conf_port *p, const char *key)
+{
+	bool type;
+	int i = port_key_find(p, key, &type);
+
+	if (i < 0)
+		return false;
+	return ((type ? p->type_given : p->given) >> i) & 1;
+}
+
+/* Free the strings of p's key values (common or the type's). */
+static void
+port_free_values(struct conf_port *p)
+{
+	FOR_EACH_KEY(p, k) {
+		if (k->str && key_obj(p, k)) {
+			char **f = (char **)((char *)key_obj(p, k) + k->off);
+
+			free(*f);
+			*f = NULL;
+		}
+	}
+}
+
+/* Make t the type of p: everything of its old type goes (its settings
+ * and the interface keys), t's defaults come.  So "type" goes first. */
+static void
+conf_port_set_type(struct conf_port *p, const struct conf_type *t)
+{
+	if (p->type)
+		port_free_values(p);
+	free(p->settings);
+	free(p->ifname);
+	free(p->netns);
+	p->ifname = p->netns = NULL;
+	p->type = t;
+	p->settings = t->size ? xcalloc(1, t->size) : NULL;
+	p->type_given = 0;
+	if (t->init)
+		t->init(p);
+}
+
 void
 conf_port_init(struct conf_port *p, const char *name)
 {
 	memset(p, 0, sizeof(*p));
 	p->name = xstrdup(name);
-	p->ifname = xstrdup(name);
 	p->mtu = CONF_MTU_DEFAULT;
 	p->vlan = 1;
-	p->persist = true;
+	conf_port_set_type(p, conf_type_default());
 }
 
 void
 conf_port_destroy(struct conf_port *p)
 {
+	if (p->type)
+		port_free_values(p);
+	free(p->settings);
 	free(p->name);
 	free(p->ifname);
 	free(p->netns);
 	p->name = p->ifname = p->netns = NULL;
+	p->settings = NULL;
 }
 
 void
@@ -636,84 +698,188 @@ conf_port_copy(struct conf_port *dst, const struct conf_port *src)
 	dst->name = xstrdup_null(src->name);
 	dst->ifname = xstrdup_null(src->ifname);
 	dst->netns = xstrdup_null(src->netns);
+	if (src->settings) {
+		dst->settings = xmalloc(src->type->size);
+		memcpy(dst->settings, src->settings, src->type->size);
+	}
+	FOR_EACH_KEY(dst, k) {
+		if (k->str && key_obj(dst, k)) {
+			char **f = (char **)((char *)key_obj(dst, k) + k->off);
+
+			*f = xstrdup_null(*f);
+		}
+	}
 }
 
-int
-conf_port_set(struct conf_port *p, const char *key, const char *value,
-    char **err)
+/* "persist" given to a port of another type: the types that have it. */
+static char *
+other_type_key_msg(const struct conf_port *p, const char *key,
+    const char *where)
+{
+	const struct conf_type *t;
+	char *msg;
+
+	for (size_t i = 0; (t = conf_type_find_nth(i)) != NULL; i++) {
+		if (t == p->type || key_find(t->keys, t->n_keys, key) < 0)
+			continue;
+		msg = xasprintf("\"%s\" is not a key of a %s port%s (it is "
+		    "one of type %s)", key, p->type->name, where, t->name);
+		return msg;
+	}
+	return NULL;
+}
+
+/* The unknown-key message for key in a port like p. */
+static char *
+port_unknown_key_msg(const struct conf_port *p, const char *key,
+    const char *where, const key_t_ *other, size_t n_other,
+    const char *other_section)
+{
+	size_t n = N_PORT_KEYS + p->type->n_keys;
+	key_t_ *all = xmalloc(n * sizeof(*all));
+	char *msg;
+
+	if ((msg = other_type_key_msg(p, key, where)) != NULL) {
+		free(all);
+		return msg;
+	}
+	memcpy(all, port_keys, sizeof(port_keys));
+	memcpy(all + N_PORT_KEYS, p->type->keys,
+	    p->type->n_keys * sizeof(*all));
+	msg = unknown_key_msg(all, n, key, where, other, n_other,
+	    other_section);
+	free(all);
+	return msg;
+}
+
+/* Set key of p; where is "" or " in [port NAME]" for messages. */
+static int
+port_set(struct conf_port *p, const char *key, const char *value,
+    const char *where, const key_t_ *other, size_t n_other,
+    const char *other_section, char **err)
 {
 	const char *why = NULL;
+	const key_t_ *k;
+	bool type;
 	int i;
 
-	if ((i = key_find(port_keys, N_PORT_KEYS, key)) < 0) {
-		*err = unknown_key_msg(port_keys, N_PORT_KEYS, key, "",
-		    NULL, 0, NULL);
+	if ((i = port_key_find(p, key, &type)) < 0) {
+		*err = port_unknown_key_msg(p, key, where, other, n_other,
+		    other_section);
 		return -EINVAL;
 	}
 	if (!value) {
 		*err = xasprintf("%s needs a value: %s=VALUE", key, key);
 		return -EINVAL;
 	}
-	if (port_keys[i].set(p, value, &why) < 0) {
-		*err = bad_value_msg(key, value, "", why);
+	k = type ? &p->type->keys[i] : &port_keys[i];
+	if (!type && i == 0) {
+		const struct conf_type *t = conf_type_find(value);
+
+		if (!t) {
+			char *v = shown(value);
+
+			*err = xasprintf("bad value \"%s\" for type%s: the "
+			    "port types are %s", v, where, conf_type_names());
+			free(v);
+			return -EINVAL;
+		}
+		conf_port_set_type(p, t);
+	} else if (k->set(key_obj(p, k), value, &why) < 0) {
+		*err = bad_value_msg(key, value, where, why);
 		return -EINVAL;
 	}
+	if (type)
+		p->type_given |= UINT32_C(1) << i;
+	else
+		p->given |= UINT32_C(1) << i;
 	return 0;
 }
 
-/* Every cross-key problem of p, at most 3; returns how many. */
-static size_t
-port_problems(const struct conf_port *p, char *msgs[3])
+int
+conf_port_set(struct conf_port *p, const char *key, const char *value,
+    char **err)
+{
+	return port_set(p, key, value, "", NULL, 0, NULL, err);
+}
+
+size_t
+conf_port_problems(const struct conf_port *p,
+    struct conf_problem pr[CONF_PROBLEMS_MAX])
 {
 	size_t n = 0;
 
-	if (p->has_vlan && p->has_trunk)
-		msgs[n++] = xasprintf("[port %s] sets both vlan and trunk; an "
-		    "access port has vlan =, a trunk has trunk =", p->name);
-	if (p->has_native && !p->has_trunk)
-		msgs[n++] = xasprintf("[port %s] sets native without trunk",
-		    p->name);
-	if (!p->ifname || !ifname_valid(p->ifname)) {
+	if (conf_port_given(p, "vlan") && conf_port_given(p, "trunk"))
+		pr[n++] = (struct conf_problem){ "vlan", "trunk", xasprintf(
+		    "[port %s] sets both vlan and trunk; an access port has "
+		    "vlan =, a trunk has trunk =", p->name) };
+	if (conf_port_given(p, "native") && !conf_port_given(p, "trunk"))
+		pr[n++] = (struct conf_problem){ "native", NULL, xasprintf(
+		    "[port %s] sets native without trunk", p->name) };
+	if (p->type->netdev && (!p->ifname || !ifname_valid(p->ifname))) {
 		/* Only a caller that fills the struct by hand gets here
-		 * with has_ifname: port_ifname() checks what it stores. */
-		if (p->has_ifname)
-			msgs[n++] = xasprintf("[port %s] has an ifname that "
-			    "is not a valid interface name; set ifname = "
-			    "again", p->name);
+		 * with ifname given: conf_set_ifname() checks what it
+		 * stores. */
+		if (conf_port_given(p, "ifname"))
+			pr[n++] = (struct conf_problem){ "ifname", NULL,
+			    xasprintf("[port %s] has an ifname that is not a "
+			    "valid interface name; set ifname = again",
+			    p->name) };
+		else if (p->ifname)
+			pr[n++] = (struct conf_problem){ NULL, NULL,
+			    xasprintf("[port %s] needs ifname =: its name "
+			    "cannot be an interface name (at most 15 "
+			    "characters, not \".\" or \"..\")", p->name) };
 		else
-			msgs[n++] = xasprintf("[port %s] needs ifname =: its "
-			    "name cannot be an interface name (at most 15 "
-			    "characters, not \".\" or \"..\")", p->name);
+			pr[n++] = (struct conf_problem){ "type", NULL,
+			    xasprintf("[port %s] needs ifname =: a %s port "
+			    "is %s", p->name, p->type->name,
+			    p->type->summary) };
 	}
+	if (p->type->check)
+		p->type->check(p, pr, &n);
 	return n;
 }
 
 int
 conf_port_check(const struct conf_port *p, char **err)
 {
-	char *msgs[3];
-	size_t n = port_problems(p, msgs);
+	struct conf_problem pr[CONF_PROBLEMS_MAX];
+	size_t n = conf_port_problems(p, pr);
 
 	if (n == 0)
 		return 0;
-	*err = msgs[0];
+	*err = pr[0].msg;
 	for (size_t i = 1; i < n; i++)
-		free(msgs[i]);
+		free(pr[i].msg);
 	return -EINVAL;
 }
 
+/* Generated from the key tables: every key's value, which keys were
+ * given, and the interface. */
 bool
 conf_port_equal(const struct conf_port *a, const struct conf_port *b)
 {
-	return str_equal_null(a->name, b->name) &&
-	    str_equal_null(a->ifname, b->ifname) &&
-	    a->mtu == b->mtu &&
-	    a->vlan == b->vlan &&
-	    a->trunk == b->trunk &&
-	    vlan_set_equal(&a->trunk_vlans, &b->trunk_vlans) &&
-	    a->native == b->native &&
-	    a->mac_limit == b->mac_limit &&
-	    a->persist == b->persist &&
+	if (!str_equal_null(a->name, b->name) || a->type != b->type ||
+	    a->given != b->given || a->type_given != b->type_given ||
+	    !str_equal_null(a->ifname, b->ifname) ||
+	    !str_equal_null(a->netns, b->netns))
+		return false;
+	FOR_EACH_KEY(a, k) {
+		const char *x = (const char *)key_obj(a, k) + k->off;
+		const char *y = (const char *)key_obj(b, k) + k->off;
+
+		if (k->str ? !str_equal_null(*(char *const *)x,
+		    *(char *const *)y) : memcmp(x, y, k->size) != 0)
+			return false;
+	}
+	return true;
+}
+
+bool
+conf_port_same_link(const struct conf_port *a, const struct conf_port *b)
+{
+	return a->ifname && b->ifname && strcmp(a->ifname, b->ifname) == 0 &&
 	    str_equal_null(a->netns, b->netns);
 }
 
@@ -832,12 +998,21 @@ struct perror {
 	char *msg;		/* "FILE:LINE: ..." */
 };
 
+/* One "key = value" of a [port] section. */
+struct pkey {
+	char *key, *value;
+	unsigned line;
+};
+
 /* A [port] section as read. */
 struct pport {
 	struct conf_port p;
 	char *where;			/* " in [port NAME]" */
-	unsigned key_line[N_PORT_KEYS];	/* 0: not set */
+	struct pkey *keys;		/* as read; applied at its end */
+	size_t n_keys;
 	bool dup;			/* duplicate name: reported, dropped */
+	bool bad_type;			/* type = unknown: reported, rest not
+					 * applied */
 };
 
 enum section {
@@ -920,9 +1095,9 @@ add_error(struct parser *ps, unsigned line, const char *fmt, ...)
  * setter.  key_line records where each key was first set.
  */
 static void
-section_set(struct parser *ps, const struct key *keys, size_t n,
+section_set(struct parser *ps, const key_t_ *keys, size_t n,
     unsigned *key_line, void *obj, const char *where, const char *key,
-    const char *value, const struct key *other, size_t n_other,
+    const char *value, const key_t_ *other, size_t n_other,
     const char *other_section)
 {
 	const char *why = NULL;
@@ -971,14 +1146,89 @@ handle_key(struct parser *ps, const char *key, const char *value)
 		    N_PORT_KEYS, "[port NAME]");
 		break;
 	case SEC_PORT:
+		/* Kept until the section ends: which keys a port has
+		 * depends on its type, which may come last. */
 		pp = &ps->ports[ps->n_ports - 1];
-		section_set(ps, port_keys, N_PORT_KEYS, pp->key_line, &pp->p,
-		    pp->where, key, value, switch_keys, N_SWITCH_KEYS,
-		    "[switch]");
+		pp->keys = xrealloc(pp->keys, (pp->n_keys + 1) *
+		    sizeof(*pp->keys));
+		pp->keys[pp->n_keys++] = (struct pkey){ xstrdup(key),
+		    xstrdup(value), ps->line };
 		break;
 	case SEC_SKIP:
 		break;
 	}
+}
+
+/* Line of the first "key" of pp; 0 when it has none. */
+static unsigned
+pport_key_line(const struct pport *pp, const char *key)
+{
+	for (size_t i = 0; key && i < pp->n_keys; i++)
+		if (strcmp(pp->keys[i].key, key) == 0)
+			return pp->keys[i].line;
+	return 0;
+}
+
+/* Line of a problem: the later of its keys, or the section header. */
+static unsigned
+problem_line(const struct pport *pp, const struct conf_problem *pr)
+{
+	unsigned a = pport_key_line(pp, pr->key);
+	unsigned b = pport_key_line(pp, pr->key2);
+	unsigned l = a > b ? a : b;
+
+	return l ? l : pp->p.line;
+}
+
+/* Apply the keys of the last port section: its type first, then the
+ * rest in order. */
+static void
+finish_port(struct parser *ps)
+{
+	struct pport *pp = &ps->ports[ps->n_ports - 1];
+	unsigned type_line = pport_key_line(pp, "type"), line = ps->line;
+	char *msg, *k;
+
+	for (size_t i = 0; i < pp->n_keys; i++) {
+		const struct pkey *pk = &pp->keys[i];
+		unsigned first = pport_key_line(pp, pk->key);
+
+		if (first != pk->line) {
+			k = shown(pk->key);
+			add_error(ps, pk->line, "duplicate key \"%s\"%s (first "
+			    "set at line %u)", k, pp->where, first);
+			free(k);
+		}
+	}
+	if (type_line) {
+		for (size_t i = 0; i < pp->n_keys; i++) {
+			if (pp->keys[i].line != type_line)
+				continue;
+			if (port_set(&pp->p, "type", pp->keys[i].value,
+			    pp->where, switch_keys, N_SWITCH_KEYS, "[switch]",
+			    &msg) < 0) {
+				add_error(ps, type_line, "%s", msg);
+				free(msg);
+				pp->bad_type = true;
+			}
+			break;
+		}
+	}
+	for (size_t i = 0; i < pp->n_keys && !pp->bad_type; i++) {
+		const struct pkey *pk = &pp->keys[i];
+
+		if (pk->line == type_line ||
+		    pport_key_line(pp, pk->key) != pk->line)
+			continue;	/* the type, or a duplicate */
+		/* Where reading stops after too many errors. */
+		ps->line = pk->line;
+		if (port_set(&pp->p, pk->key, pk->value, pp->where,
+		    switch_keys, N_SWITCH_KEYS, "[switch]", &msg) < 0) {
+			add_error(ps, pk->line, "%s", msg);
+			free(msg);
+		}
+	}
+	ps->line = line;
 }
 
 static void
@@ -1011,6 +1261,8 @@ handle_header(struct parser *ps, char *line, size_t len)
 {
 	char *s, *name, *show;
 
+	if (ps->sec == SEC_PORT)
+		finish_port(ps);
 	ps->sec = SEC_SKIP;
 	if (line[len - 1] != ']') {
 		show = shown(line);
@@ -1176,43 +1428,47 @@ cmp_port_name(const void *a, const void *b)
 	return c ? c : (x->p.line > y->p.line) - (x->p.line < y->p.line);
 }
 
+/* By interface (ifname, then netns; ports without one first), then
+ * line. */
 static int
-cmp_port_ifname(const void *a, const void *b)
+cmp_port_link(const void *a, const void *b)
 {
 	const struct pport *x = *(struct pport *const *)a;
 	const struct pport *y = *(struct pport *const *)b;
-	int c = strcmp(x->p.ifname, y->p.ifname);
+	int c = strcmp(x->p.ifname ? x->p.ifname : "",
+	    y->p.ifname ? y->p.ifname : "");
 
+	if (!c)
+		c = strcmp(x->p.netns ? x->p.netns : "",
+		    y->p.netns ? y->p.netns : "");
 	return c ? c : (x->p.line > y->p.line) - (x->p.line < y->p.line);
-}
-
-/* Line where pp's ifname came from. */
-static unsigned
-ifname_line(const struct pport *pp)
-{
-	int i = key_find(port_keys, N_PORT_KEYS, "ifname");
-
-	return pp->key_line[i] ? pp->key_line[i] : pp->p.line;
 }
 
 /*
  * Checks that need the whole file: each port on its own, then duplicate
- * names and interface names, found by sorting rather than by comparing
- * every pair.
+ * names and interfaces, found by sorting rather than by comparing every
+ * pair.  Two ports may not use one interface (the same ifname in the
+ * same namespace), whatever their types: sw.c refuses the same at run
+ * time with conf_port_same_link.
  */
 static void
 check_all(struct parser *ps)
 {
+	struct conf_problem pr[CONF_PROBLEMS_MAX];
 	struct pport **v;
-	char *msgs[3];
 	size_t i, j, n, k;
 
 	ps->checking = true;
 	for (i = 0; i < ps->n_ports; i++) {
-		n = port_problems(&ps->ports[i].p, msgs);
+		struct pport *pp = &ps->ports[i];
+
+		if (pp->bad_type)
+			continue;
+		n = conf_port_problems(&pp->p, pr);
 		for (k = 0; k < n; k++) {
-			add_error(ps, ps->ports[i].p.line, "%s", msgs[k]);
-			free(msgs[k]);
+			add_error(ps, problem_line(pp, &pr[k]), "%s",
+			    pr[k].msg);
+			free(pr[k].msg);
 		}
 	}
 	if (ps->n_ports < 2)
@@ -1231,17 +1487,21 @@ check_all(struct parser *ps)
 		}
 	}
 	for (i = n = 0; i < ps->n_ports; i++)
-		if (!ps->ports[i].dup)
+		if (!ps->ports[i].dup && ps->ports[i].p.ifname)
 			v[n++] = &ps->ports[i];
-	qsort(v, n, sizeof(*v), cmp_port_ifname);
+	qsort(v, n, sizeof(*v), cmp_port_link);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n &&
-		    strcmp(v[j]->p.ifname, v[i]->p.ifname) == 0; j++) {
-			char *ifn = shown(v[j]->p.ifname);
+		    conf_port_same_link(&v[j]->p, &v[i]->p); j++) {
+			const struct conf_port *p = &v[j]->p;
+			unsigned line = pport_key_line(v[j], "ifname");
+			char *ifn = shown(p->ifname);
 
-			add_error(ps, ifname_line(v[j]), "ifname \"%s\" of "
-			    "[port %s] is already used by [port %s]", ifn,
-			    v[j]->p.name, v[i]->p.name);
+			add_error(ps, line ? line : p->line, "ifname \"%s\"%s%s%s "
+			    "of [port %s] is already used by [port %s]", ifn,
+			    p->netns ? " (namespace " : "",
+			    p->netns ? p->netns : "", p->netns ? ")" : "",
+			    p->name, v[i]->p.name);
 			free(ifn);
 		}
 	}
@@ -1291,6 +1551,11 @@ parser_free(struct parser *ps)
 	for (size_t i = 0; i < ps->n_ports; i++) {
 		conf_port_destroy(&ps->ports[i].p);
 		free(ps->ports[i].where);
+		for (size_t k = 0; k < ps->ports[i].n_keys; k++) {
+			free(ps->ports[i].keys[k].key);
+			free(ps->ports[i].keys[k].value);
+		}
+		free(ps->ports[i].keys);
 	}
 	free(ps->ports);
 	for (size_t i = 0; i < ps->n_errs; i++)
@@ -1331,6 +1596,8 @@ conf_parse_string(const char *text, const char *name, struct conf **out,
 		/* Cannot happen: feed_line lets through only lines inih
 		 * parses and got_key never fails.  Do not hide it. */
 		add_error(&ps, (unsigned)r, "cannot parse this line");
+	if (ps.sec == SEC_PORT)
+		finish_port(&ps);
 	if (!ps.stopped)
 		check_all(&ps);
 	if (ps.n_errs > 0) {

@@ -560,12 +560,6 @@ fail:
 	return r;
 }
 
-unsigned
-ctl_clients(const struct ctl *ctl)
-{
-	return ctl->n_clients;
-}
-
 void
 ctl_destroy(struct ctl *ctl)
 {

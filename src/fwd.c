@@ -53,7 +53,7 @@ fwd_decide(const struct dp *dp, struct port *in, unsigned q,
 	/* A segmentation-offload super-frame is longer than the MTU by
 	 * design: the kernel cuts it to MTU-sized segments on the way out. */
 	if (UNLIKELY(!gso &&
-	    len > in->max_frame + (fi->tagged ? VLAN_TAG_LEN : 0))) {
+	    len > port_max_frame(in) + (fi->tagged ? VLAN_TAG_LEN : 0))) {
 		ctr_add(&c->rx_oversize, 1);
 		ctr_add(&c->rx_errors, 1);
 		return;

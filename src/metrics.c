@@ -162,6 +162,19 @@ metrics_render(struct sw *sw, struct evbuffer *out)
 	SW_COUNTERS(X)
 #undef X
 
+	put_family(out, "tapswitch_port_info", "gauge",
+	    "always 1; the labels say the port's type and interface");
+	for (unsigned i = 0; i < n; i++) {
+		const struct conf_port *c = &ports[i]->conf;
+
+		evbuffer_add_printf(out, "tapswitch_port_info{port=\"");
+		put_label_value(out, c->name);
+		evbuffer_add_printf(out, "\",type=\"");
+		put_label_value(out, ports[i]->type->conf.name);
+		evbuffer_add_printf(out, "\",ifname=\"");
+		put_label_value(out, c->ifname ? c->ifname : "");
+		evbuffer_add_printf(out, "\"} 1\n");
+	}
 	put_family(out, "tapswitch_port_up", "gauge",
 	    "1 when the port's link is up, 0 when it is down");
 	for (unsigned i = 0; i < n; i++)

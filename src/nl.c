@@ -64,13 +64,21 @@
  * are pending, so the event loop comes back without starving others. */
 #define MON_BATCH 64
 
-/* Why a step failed, for nl_link_setup's *why. */
-#define WHY_SOCKET "open netlink socket"
-#define WHY_OPEN_NS "open namespace"
-#define WHY_ENTER_NS "enter namespace"
-#define WHY_FIND "find link"
-#define WHY_MTU "set MTU"
-#define WHY_UP "set up"
+const char *
+nl_step_name(enum nl_step step)
+{
+	static const char *const names[] = {
+		[NL_STEP_NONE] = "",
+		[NL_STEP_SOCKET] = "open netlink socket",
+		[NL_STEP_OPEN_NS] = "open namespace",
+		[NL_STEP_ENTER_NS] = "enter namespace",
+		[NL_STEP_FIND] = "find link",
+		[NL_STEP_MTU] = "set MTU",
+		[NL_STEP_UP] = "set up",
+	};
+
+	return (unsigned)step < ARRAY_SIZE(names) ? names[step] : "?";
+}
 
 int
 nl_errno(int nle)
@@ -165,27 +173,27 @@ netns_open(const char *netns, int *out)
 
 int
 nl_netns_call(const char *netns, int (*fn)(void *arg), void *arg,
-    const char **why)
+    enum nl_step *why)
 {
 	int nsfd, self, err;
 
 	if (!netns)
 		return fn(arg);
 	if ((err = netns_open(netns, &nsfd)) < 0) {
-		*why = WHY_OPEN_NS;
+		*why = NL_STEP_OPEN_NS;
 		return err;
 	}
 	if ((self = open(SELF_NETNS, O_RDONLY | O_CLOEXEC)) < 0) {
 		err = -errno;
 		close(nsfd);
-		*why = WHY_ENTER_NS;
+		*why = NL_STEP_ENTER_NS;
 		return err;
 	}
 	if (setns(nsfd, CLONE_NEWNET) < 0) {
 		err = -errno;
 		close(self);
 		close(nsfd);
-		*why = WHY_ENTER_NS;
+		*why = NL_STEP_ENTER_NS;
 		return err;
 	}
 	close(nsfd);
@@ -212,12 +220,12 @@ sock_connect_here(void *arg)
 /* A connected, blocking request socket in the namespace netns (NULL:
  * the caller's). */
 static int
-sock_open(const char *netns, struct nl_sock **out, const char **why)
+sock_open(const char *netns, struct nl_sock **out, enum nl_step *why)
 {
 	struct nl_sock *sk;
 	int err;
 
-	*why = WHY_SOCKET;
+	*why = NL_STEP_SOCKET;
 	if (!(sk = nl_socket_alloc()))
 		return -ENOMEM;
 	if ((err = nl_netns_call(netns, sock_connect_here, sk, why)) < 0) {
@@ -257,15 +265,15 @@ link_find(struct nl_sock *sk, const char *ifname, struct rtnl_link **out)
 
 /* Set IFF_UP on the link called ifname of sk's namespace. */
 static int
-link_set_up(struct nl_sock *sk, const char *ifname, const char **why)
+link_set_up(struct nl_sock *sk, const char *ifname, enum nl_step *why)
 {
 	struct rtnl_link *link = NULL, *change;
 	int err;
 
-	*why = WHY_FIND;
+	*why = NL_STEP_FIND;
 	if ((err = link_find(sk, ifname, &link)) < 0)
 		return err;
-	*why = WHY_UP;
+	*why = NL_STEP_UP;
 	if (!(change = rtnl_link_alloc())) {
 		rtnl_link_put(link);
 		return -ENOMEM;
@@ -304,7 +312,7 @@ link_set_noqueue(struct nl_sock *sk, int ifindex)
 
 int
 nl_link_setup(const char *netns, const char *ifname, unsigned mtu,
-    bool created, const char **why)
+    bool created, enum nl_step *why)
 {
 	struct rtnl_link *link = NULL, *change = NULL;
 	struct nl_sock *sk = NULL;
@@ -312,14 +320,14 @@ nl_link_setup(const char *netns, const char *ifname, unsigned mtu,
 
 	if ((err = sock_open(netns, &sk, why)) < 0)
 		return err;
-	*why = WHY_FIND;
+	*why = NL_STEP_FIND;
 	if ((err = link_find(sk, ifname, &link)) < 0)
 		goto out;
 
 	/* A persistent TAP attached to again may be as we want it already;
 	 * leave it alone then, so nothing in the namespace notices. */
 	if (rtnl_link_get_mtu(link) != mtu) {
-		*why = WHY_MTU;
+		*why = NL_STEP_MTU;
 		err = -ENOMEM;
 		if (!(change = rtnl_link_alloc()))
 			goto out;
@@ -352,7 +360,7 @@ nl_link_get(const char *netns, const char *ifname, int *ifindex, bool *up)
 {
 	struct rtnl_link *link;
 	struct nl_sock *sk;
-	const char *why;
+	enum nl_step why;
 	int err;
 
 	if ((err = sock_open(netns, &sk, &why)) < 0)
@@ -369,26 +377,33 @@ nl_link_get(const char *netns, const char *ifname, int *ifindex, bool *up)
 }
 
 int
-nl_link_delete(const char *netns, int ifindex)
+nl_link_info(const char *netns, const char *ifname, struct nl_link_info *out)
 {
-	struct rtnl_link *link;
+	struct rtnl_link *link, *master;
 	struct nl_sock *sk;
-	const char *why;
-	int err;
+	enum nl_step why;
+	int err, mi;
 
-	if (ifindex <= 0)
-		return -ENODEV;
+	memset(out, 0, sizeof(*out));
 	if ((err = sock_open(netns, &sk, &why)) < 0)
 		return err;
-	if (!(link = rtnl_link_alloc())) {
-		sock_close(sk);
-		return -ENOMEM;
+	if ((err = link_find(sk, ifname, &link)) == 0) {
+		out->ifindex = rtnl_link_get_ifindex(link);
+		out->up = (rtnl_link_get_flags(link) & IFF_UP) != 0;
+		out->loopback = (rtnl_link_get_flags(link) & IFF_LOOPBACK) != 0;
+		out->mtu = rtnl_link_get_mtu(link);
+		if ((mi = rtnl_link_get_master(link)) > 0) {
+			snprintf(out->master, sizeof(out->master), "#%d", mi);
+			if (rtnl_link_get_kernel(sk, mi, NULL, &master) >= 0) {
+				snprintf(out->master, sizeof(out->master),
+				    "%s", rtnl_link_get_name(master));
+				rtnl_link_put(master);
+			}
+		}
+		rtnl_link_put(link);
 	}
-	rtnl_link_set_ifindex(link, ifindex);
-	err = rtnl_link_delete(sk, link);
-	rtnl_link_put(link);
 	sock_close(sk);
-	return err < 0 ? nl_errno(err) : 0;
+	return err;
 }
 
 /*
@@ -624,7 +639,7 @@ int
 nl_mon_socket(const char *netns, int *fd)
 {
 	struct mon_socket_args a = { .fd = -1 };
-	const char *why;
+	enum nl_step why;
 	int err;
 
 	if ((err = nl_netns_call(netns, mon_socket_here, &a, &why)) < 0)
@@ -710,11 +725,6 @@ nl_mon_fd(const struct nl_mon *m)
 	return nl_socket_get_fd(m->sk);
 }
 
-const char *
-nl_mon_netns(const struct nl_mon *m)
-{
-	return m->netns;
-}
 
 void
 nl_mon_dispatch(struct nl_mon *m)

@@ -1,13 +1,15 @@
 /*
- * port.c - port objects and the port table (see port.h for the lifecycle).
+ * port.c - port objects, the table of port types and the port table (see
+ * port.h for the lifecycle).
  *
- * Talks to: the port backends (TAP or the test dummy) to open and close
- * queue fds, and to qsbr for grace periods before anything unpublished is
- * freed.  Main thread only, except the lock-free readers in port.h.
+ * Talks to: the port types (port_<type>.c) to open and close fds, and to
+ * qsbr for grace periods before anything unpublished is freed.  Main
+ * thread only, except the lock-free readers in port.h.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,13 +17,84 @@
 #include "tapswitch/frame.h"
 #include "tapswitch/port.h"
 
+/* The port types; the first is the default.  A new type is a new
+ * port_<type>.c and a line here. */
+const struct port_type *const port_types[] = {
+	&port_type_tap,
+	&port_type_system,
+	NULL,
+};
+
+/* Types only tests know (the dummies), and the default they set. */
+#define TEST_TYPES_MAX 4
+static const struct port_type *test_types[TEST_TYPES_MAX];
+static const struct port_type *default_type = &port_type_tap;
+
+const struct conf_type *
+conf_type_default(void)
+{
+	return &default_type->conf;
+}
+
+void
+port_type_register_test(const struct port_type *t, bool as_default)
+{
+	size_t i;
+
+	for (i = 0; i < TEST_TYPES_MAX && test_types[i] != t; i++)
+		if (!test_types[i]) {
+			test_types[i] = t;
+			break;
+		}
+	if (i == TEST_TYPES_MAX)
+		abort();
+	if (as_default)
+		default_type = t;
+}
+
+const struct conf_type *
+conf_type_find_nth(size_t i)
+{
+	size_t n = ARRAY_SIZE(port_types) - 1;
+
+	if (i < n)
+		return &port_types[i]->conf;
+	i -= n;
+	return i < TEST_TYPES_MAX && test_types[i] ? &test_types[i]->conf :
+	    NULL;
+}
+
+const struct conf_type *
+conf_type_find(const char *name)
+{
+	const struct conf_type *t;
+
+	for (size_t i = 0; (t = conf_type_find_nth(i)) != NULL; i++)
+		if (strcmp(t->name, name) == 0)
+			return t;
+	return NULL;
+}
+
+const char *
+conf_type_names(void)
+{
+	static char names[128];
+
+	if (!names[0])
+		for (size_t i = 0; port_types[i]; i++)
+			snprintf(names + strlen(names),
+			    sizeof(names) - strlen(names), "%s%s",
+			    i ? ", " : "", port_types[i]->conf.name);
+	return names;
+}
+
 struct port *
-port_new(const struct conf_port *cp, unsigned nqueues,
-    const struct port_backend *backend)
+port_new(const struct conf_port *cp, unsigned nqueues)
 {
 	struct port *p = xcalloc(1, sizeof(*p));
 
 	conf_port_copy(&p->conf, cp);
+	p->type = port_type_of(cp);
 	p->id = UINT32_MAX;
 	p->nqueues = nqueues;
 	p->fds = xmalloc(nqueues * sizeof(*p->fds));
@@ -30,31 +103,104 @@ port_new(const struct conf_port *cp, unsigned nqueues,
 	/* A tagged frame may carry 4 bytes more than the MTU allows for an
 	 * untagged one; the data path adds them when it sees a tag. */
 	p->max_frame = cp->mtu + ETH_HDR_LEN;
-	p->backend = backend;
 	p->queues = xaligned_alloc(CACHE_LINE, nqueues * sizeof(*p->queues));
 	return p;
+}
+
+void
+port_set_reason(struct port *p, const char *reason)
+{
+	free(p->reason);
+	p->reason = xstrdup_null(reason);
 }
 
 int
 port_open(struct port *p, struct priv *pv, bool vnet_hdr, char **err)
 {
+	unsigned mtu = 0;
+	int r;
+
 	p->pv = pv;
-	return p->backend->open(p, vnet_hdr, err);
+	r = p->type->open(p, vnet_hdr, &mtu, err);
+	if (r < 0) {
+		port_set_up(p, false);
+		if (r == -ENODEV)
+			port_set_reason(p, *err);
+		return r;
+	}
+	if (!(p->type->caps & PORT_CAP_MULTIQUEUE))
+		for (unsigned q = 1; q < p->nqueues; q++)
+			p->fds[q] = p->fds[0];
+	if (mtu)
+		__atomic_store_n(&p->max_frame, (size_t)mtu + ETH_HDR_LEN,
+		    __ATOMIC_RELAXED);
+	p->opened = true;
+	port_set_reason(p, NULL);
+	return 0;
+}
+
+void
+port_close(struct port *p)
+{
+	if (!p->opened)
+		return;
+	/* A single channel's fd is in every slot: the type closes it once
+	 * through fds[0]. */
+	if (!(p->type->caps & PORT_CAP_MULTIQUEUE))
+		for (unsigned q = 1; q < p->nqueues; q++)
+			p->fds[q] = -1;
+	p->type->close(p);
+	port_set_up(p, false);
+	p->opened = false;
+}
+
+/* Descriptors to close once no worker can use them any more. */
+struct dead_fds {
+	unsigned n;
+	int fds[];
+};
+
+static void
+dead_fds_close(void *arg)
+{
+	struct dead_fds *d = arg;
+
+	for (unsigned i = 0; i < d->n; i++)
+		close(d->fds[i]);
+	free(d);
+}
+
+void
+port_close_deferred(struct port *p, struct qsbr *qs, const char *reason)
+{
+	unsigned n = p->type->caps & PORT_CAP_MULTIQUEUE ? p->nqueues : 1;
+	struct dead_fds *d;
+
+	port_set_up(p, false);
+	port_set_reason(p, reason);
+	if (!p->opened)
+		return;
+	/* The interface is gone, so there is nothing for the type to undo:
+	 * the fds just go, once no worker that saw the port up can still
+	 * write to them. */
+	d = xmalloc(sizeof(*d) + n * sizeof(d->fds[0]));
+	d->n = n;
+	memcpy(d->fds, p->fds, n * sizeof(d->fds[0]));
+	for (unsigned q = 0; q < p->nqueues; q++)
+		p->fds[q] = -1;
+	p->type->close(p);	/* the type's own state; fds are -1 */
+	p->opened = false;
+	qsbr_defer(qs, dead_fds_close, d);
 }
 
 void
 port_free(struct port *p)
 {
-	bool open = false;
-
 	if (!p)
 		return;
-	for (unsigned q = 0; q < p->nqueues; q++)
-		if (p->fds[q] >= 0)
-			open = true;
-	if (open)
-		p->backend->close(p);
+	port_close(p);
 	conf_port_destroy(&p->conf);
+	free(p->reason);
 	free(p->fds);
 	free(p->queues);
 	free(p);
@@ -124,11 +270,9 @@ port_table_insert(struct port_table *pt, struct port *p)
 		return -ENOSPC;
 	p->id = id;
 	__atomic_store_n(&pt->by_id[id], p, __ATOMIC_RELEASE);
-	/* Nobody can hold the old set of an insert for long, but a worker
-	 * may be walking it right now: free it after a grace period. */
-	struct port_set *old = port_table_republish(pt, p, NULL);
-	qsbr_synchronize(pt->qs);
-	free(old);
+	/* A worker may be walking the old set right now: it goes after a
+	 * grace period, which nobody waits for here. */
+	qsbr_defer(pt->qs, free, port_table_republish(pt, p, NULL));
 	pt->count++;
 	return 0;
 }

@@ -1,10 +1,16 @@
 /*
- * port_dummy.c - a port backend for tests that need no root.
+ * port_dummy.c - port types for tests that need no root.
  *
- * Each queue is a SOCK_SEQPACKET socketpair: the port reads and writes one
- * end exactly as it would a TAP queue fd (one message = one frame, read
- * and write keep the boundaries), and the test holds the other end to
- * inject frames and collect what the switch sends.
+ * "dummy": each queue is a SOCK_SEQPACKET socketpair: the port reads and
+ * writes one end exactly as it would a TAP queue fd (one message = one
+ * frame, read and write keep the boundaries), and the test holds the
+ * other end to inject frames and collect what the switch sends.
+ * "dummy1": one socketpair for all queues, the single-channel model of
+ * port.h ("Queues and fds"): its owner worker reads it, every worker
+ * writes to it.
+ *
+ * Tests make them known with port_type_register_test(); a config then
+ * says type = dummy.
  */
 #include "config.h"
 
@@ -17,13 +23,33 @@
 
 #include "tapswitch/port.h"
 
-static int
-dummy_open(struct port *p, bool vnet_hdr, char **err)
+static const struct conf_key dummy_keys[] = {
+	CONF_KEY_IFNAME,
+	CONF_KEY_NETNS,
+};
+
+static void
+dummy_conf_init(struct conf_port *p)
 {
-	int *peers = xmalloc(p->nqueues * sizeof(*peers));
+	p->ifname = xstrdup(p->name);
+}
+
+static unsigned
+dummy_nfds(const struct port *p)
+{
+	return p->type->caps & PORT_CAP_MULTIQUEUE ? p->nqueues : 1;
+}
+
+static int
+dummy_open(struct port *p, bool vnet_hdr, unsigned *mtu, char **err)
+{
+	unsigned n = dummy_nfds(p);
+	int *peers = xmalloc(n * sizeof(*peers));
 	int sv[2];
 
-	for (unsigned q = 0; q < p->nqueues; q++) {
+	(void)vnet_hdr;
+	(void)mtu;
+	for (unsigned q = 0; q < n; q++) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
 		    SOCK_CLOEXEC, 0, sv) < 0) {
 			int e = errno;
@@ -42,7 +68,8 @@ dummy_open(struct port *p, bool vnet_hdr, char **err)
 		peers[q] = sv[1];
 	}
 	p->priv = peers;
-	p->ifindex = (int)p->id + 1;
+	/* Distinct and stable, like a real interface's. */
+	p->ifindex = 1000 + (int)p->id;
 	p->created = true;
 	port_set_up(p, true);
 	return 0;
@@ -53,7 +80,7 @@ dummy_close(struct port *p)
 {
 	int *peers = p->priv;
 
-	for (unsigned q = 0; q < p->nqueues; q++) {
+	for (unsigned q = 0; q < dummy_nfds(p); q++) {
 		if (p->fds[q] >= 0)
 			close(p->fds[q]);
 		if (peers && peers[q] >= 0)
@@ -71,8 +98,24 @@ dummy_link_state(struct port *p, bool *up)
 	return 0;
 }
 
-const struct port_backend port_backend_dummy = {
-	.name = "dummy",
+#define DUMMY_CONF(type_name) { \
+	.name = type_name, \
+	.summary = "a socketpair for tests", \
+	.keys = dummy_keys, \
+	.n_keys = ARRAY_SIZE(dummy_keys), \
+	.init = dummy_conf_init, \
+}
+
+const struct port_type port_type_dummy = {
+	.conf = DUMMY_CONF("dummy"),
+	.caps = PORT_CAP_MULTIQUEUE,
+	.open = dummy_open,
+	.close = dummy_close,
+	.link_state = dummy_link_state,
+};
+
+const struct port_type port_type_dummy1 = {
+	.conf = DUMMY_CONF("dummy1"),
 	.open = dummy_open,
 	.close = dummy_close,
 	.link_state = dummy_link_state,
@@ -83,5 +126,7 @@ port_dummy_peer(const struct port *p, unsigned q)
 {
 	const int *peers = p->priv;
 
-	return peers && q < p->nqueues ? peers[q] : -1;
+	if (!peers || q >= p->nqueues)
+		return -1;
+	return peers[p->type->caps & PORT_CAP_MULTIQUEUE ? q : 0];
 }

@@ -39,6 +39,7 @@
 #include "tapswitch/conf.h"
 #include "tapswitch/log.h"
 #include "tapswitch/nl.h"
+#include "tapswitch/packet.h"
 #include "tapswitch/priv.h"
 #include "tapswitch/tap.h"
 #include "tapswitch/util.h"
@@ -48,6 +49,7 @@ enum priv_type {
 	PRIV_LINK_STATE,
 	PRIV_MONITOR,
 	PRIV_STOP,
+	PRIV_OPEN_PACKET,
 };
 
 /* A request.  Strings are NUL-terminated inside their arrays; "" netns
@@ -68,6 +70,7 @@ struct priv_resp {
 	uint32_t seq;			/* of the request; 0: ready at start */
 	int32_t err;			/* 0 or -errno */
 	int32_t ifindex;
+	uint32_t mtu;			/* OPEN_PACKET */
 	uint32_t nfds;
 	uint8_t created;
 	uint8_t up;
@@ -123,13 +126,13 @@ in_netns(const char *netns)
 
 /* The message for a namespace that cannot be opened or entered. */
 static char *
-netns_error(const char *netns, const char *why, int err)
+netns_error(const char *netns, enum nl_step why, int err)
 {
-	if (strcmp(why, "open namespace") == 0 && err == -ENOENT)
+	if (why == NL_STEP_OPEN_NS && err == -ENOENT)
 		return xasprintf("network namespace \"%s\" does not exist (no "
 		    "/run/netns/%s): create it with \"ip netns add %s\"",
 		    netns, netns, netns);
-	if (strcmp(why, "open namespace") == 0)
+	if (why == NL_STEP_OPEN_NS)
 		return xasprintf("cannot open network namespace /run/netns/%s: "
 		    "%s", netns, strerror(-err));
 	return xasprintf("cannot enter network namespace \"%s\": %s%s", netns,
@@ -139,23 +142,22 @@ netns_error(const char *netns, const char *why, int err)
 
 /* The message for a failed nl_link_setup or lookup step. */
 static char *
-setup_error(const struct priv_port_req *req, const char *why, int err)
+setup_error(const struct priv_port_req *req, enum nl_step why, int err)
 {
 	char *where = in_netns(req->netns), *msg;
 
-	if (strcmp(why, "open namespace") == 0 ||
-	    strcmp(why, "enter namespace") == 0)
+	if (why == NL_STEP_OPEN_NS || why == NL_STEP_ENTER_NS)
 		msg = netns_error(req->netns, why, err);
-	else if (strcmp(why, "set MTU") == 0)
+	else if (why == NL_STEP_MTU)
 		msg = xasprintf("cannot set the MTU of %s%s to %u: %s%s",
 		    req->ifname, where, req->mtu, strerror(-err),
 		    err == -EINVAL ? " (a TAP allows 68 to 65521)" : "");
-	else if (strcmp(why, "set up") == 0)
+	else if (why == NL_STEP_UP)
 		msg = xasprintf("cannot bring %s up%s: %s", req->ifname, where,
 		    strerror(-err));
 	else
 		msg = xasprintf("cannot set up %s%s (%s): %s", req->ifname,
-		    where, why, strerror(-err));
+		    where, nl_step_name(why), strerror(-err));
 	free(where);
 	return msg;
 }
@@ -180,7 +182,7 @@ open_port_local(const struct priv_port_req *req, int *fds,
     struct priv_port_res *res, char **msg)
 {
 	struct tap_call c = { .req = req, .fds = fds };
-	const char *why = NULL;
+	enum nl_step why = NL_STEP_NONE;
 	char *where;
 	int err;
 
@@ -189,7 +191,7 @@ open_port_local(const struct priv_port_req *req, int *fds,
 	 * so a persistent TAP is found again after a restart. */
 	err = nl_netns_call(req->netns, tap_here, &c, &why);
 	if (err < 0) {
-		if (why) {
+		if (why != NL_STEP_NONE) {
 			*msg = netns_error(req->netns, why, err);
 		} else {
 			where = in_netns(req->netns);
@@ -225,13 +227,78 @@ fail:
 	return err;
 }
 
+struct packet_call {
+	const struct priv_packet_req *req;
+	int ifindex;
+	int *fds;
+};
+
+static int
+packet_here(void *arg)
+{
+	struct packet_call *c = arg;
+
+	return packet_open(c->ifindex, c->req->nqueues, c->req->vnet_hdr,
+	    c->fds);
+}
+
+static int
+open_packet_local(const struct priv_packet_req *req, int *fds,
+    struct priv_packet_res *res, char **msg)
+{
+	struct packet_call c = { .req = req, .fds = fds };
+	struct nl_link_info li;
+	enum nl_step why = NL_STEP_NONE;
+	char *where = in_netns(req->netns);
+	int err;
+
+	err = nl_link_info(req->netns, req->ifname, &li);
+	if (err == -ENOENT && req->netns)
+		*msg = netns_error(req->netns, NL_STEP_OPEN_NS, err);
+	else if (err == -ENODEV)
+		*msg = xasprintf("no interface %s%s", req->ifname, where);
+	else if (err < 0)
+		*msg = xasprintf("cannot look up %s%s: %s", req->ifname, where,
+		    strerror(-err));
+	else if (li.loopback)
+		err = -EINVAL, *msg = xasprintf("%s%s is a loopback interface, "
+		    "which cannot be a switch port", req->ifname, where);
+	else if (li.master[0])
+		err = -EBUSY, *msg = xasprintf("%s%s is enslaved to %s (a "
+		    "bridge or bond); take it out first (\"ip link set %s "
+		    "nomaster\")", req->ifname, where, li.master, req->ifname);
+	if (err < 0)
+		goto out;
+	c.ifindex = li.ifindex;
+	err = nl_netns_call(req->netns, packet_here, &c, &why);
+	if (err < 0) {
+		if (why != NL_STEP_NONE)
+			*msg = netns_error(req->netns, why, err);
+		else
+			*msg = xasprintf("cannot open packet sockets on %s%s: "
+			    "%s%s", req->ifname, where, strerror(-err),
+			    err == -EPERM ? " (this needs CAP_NET_RAW: start "
+			    "tapswitchd as root)" : "");
+		/* Gone between the lookup and the bind: absent. */
+		if (err == -ENODEV || err == -ENXIO)
+			err = -ENODEV;
+		goto out;
+	}
+	res->ifindex = li.ifindex;
+	res->mtu = li.mtu;
+	res->up = li.up;
+out:
+	free(where);
+	return err;
+}
+
 static int
 monitor_local(const char *netns, int *fd, char **msg)
 {
 	int err = nl_mon_socket(netns, fd);
 
 	if (err == -ENOENT && netns)
-		*msg = netns_error(netns, "open namespace", err);
+		*msg = netns_error(netns, NL_STEP_OPEN_NS, err);
 	else if (err < 0)
 		*msg = xasprintf("cannot monitor links in %s%s%s: %s%s",
 		    netns ? "namespace \"" : "the daemon's namespace",
@@ -275,6 +342,12 @@ priv_request_check(const void *buf, size_t len, unsigned fds_passed)
 		if (!has_if || rq.nqueues < 1 ||
 		    rq.nqueues > CONF_QUEUES_MAX || rq.mtu < CONF_MTU_MIN ||
 		    rq.mtu > CONF_MTU_MAX || rq.vnet_hdr > 1 || rq.persist > 1)
+			return -EINVAL;
+		return 0;
+	case PRIV_OPEN_PACKET:
+		if (!has_if || rq.nqueues < 1 ||
+		    rq.nqueues > CONF_QUEUES_MAX || rq.mtu != 0 ||
+		    rq.vnet_hdr > 1 || rq.persist != 0)
 			return -EINVAL;
 		return 0;
 	case PRIV_LINK_STATE:
@@ -390,6 +463,22 @@ serve_one(int sock, const struct priv_req *rq, const char *const *cleanup)
 			resp.nfds = rq->nqueues;
 			resp.ifindex = res.ifindex;
 			resp.created = res.created;
+			resp.up = res.up;
+		}
+		break;
+	}
+	case PRIV_OPEN_PACKET: {
+		struct priv_packet_req req = {
+			.ifname = rq->ifname, .netns = netns,
+			.nqueues = rq->nqueues, .vnet_hdr = rq->vnet_hdr,
+		};
+		struct priv_packet_res res = { 0 };
+
+		err = open_packet_local(&req, fds, &res, &msg);
+		if (err == 0) {
+			resp.nfds = rq->nqueues;
+			resp.ifindex = res.ifindex;
+			resp.mtu = res.mtu;
 			resp.up = res.up;
 		}
 		break;
@@ -528,20 +617,27 @@ status_field(const char *name)
 
 #define CAP_BIT(c) (1LL << (c))
 
-/* Narrow the helper to uid 0 with CAP_NET_ADMIN and CAP_SYS_ADMIN, and
- * check the result in /proc/self/status. */
+/* Narrow the helper to uid 0 with CAP_NET_ADMIN, CAP_SYS_ADMIN and,
+ * when it has it, CAP_NET_RAW (without, system ports cannot open: they
+ * say so), and check the result in /proc/self/status. */
 static int
 helper_narrow(char **err)
 {
-	const long long want = CAP_BIT(CAP_NET_ADMIN) | CAP_BIT(CAP_SYS_ADMIN);
+	long long want = CAP_BIT(CAP_NET_ADMIN) | CAP_BIT(CAP_SYS_ADMIN);
+	bool raw;
 
 	if (capng_get_caps_process() < 0) {
 		*err = xasprintf("cannot read its capabilities");
 		return -EIO;
 	}
+	raw = capng_have_capability(CAPNG_PERMITTED, CAP_NET_RAW);
 	capng_clear(CAPNG_SELECT_BOTH);
+	if (raw)
+		want |= CAP_BIT(CAP_NET_RAW);
 	if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
-	    CAPNG_BOUNDING_SET, CAP_NET_ADMIN, CAP_SYS_ADMIN, -1) < 0) {
+	    CAPNG_BOUNDING_SET, CAP_NET_ADMIN, CAP_SYS_ADMIN, -1) < 0 ||
+	    (raw && capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+	    CAPNG_BOUNDING_SET, CAP_NET_RAW, -1) < 0)) {
 		*err = xasprintf("cannot prepare its capability sets");
 		return -EIO;
 	}
@@ -565,8 +661,9 @@ helper_narrow(char **err)
 	}
 	if (status_field("CapEff") != want || status_field("CapPrm") != want ||
 	    status_field("CapBnd") != want || status_field("CapInh") != 0) {
-		*err = xasprintf("its capabilities are not CAP_NET_ADMIN and "
-		    "CAP_SYS_ADMIN after dropping the others");
+		*err = xasprintf("its capabilities are not CAP_NET_ADMIN, "
+		    "CAP_SYS_ADMIN (and CAP_NET_RAW) after dropping the "
+		    "others");
 		return -EPERM;
 	}
 	return 0;
@@ -872,6 +969,41 @@ priv_open_port(struct priv *pv, const struct priv_port_req *req, int *fds,
 }
 
 int
+priv_open_packet(struct priv *pv, const struct priv_packet_req *req, int *fds,
+    struct priv_packet_res *res, char **msg)
+{
+	struct priv_resp resp;
+	struct priv_req rq;
+	int err;
+
+	memset(res, 0, sizeof(*res));
+	if (!pv)
+		return open_packet_local(req, fds, res, msg);
+	if (!names_fit(req->netns, req->ifname) || req->nqueues < 1 ||
+	    req->nqueues > PRIV_FDS_MAX) {
+		*msg = xasprintf("invalid interface or namespace name, or "
+		    "queue count");
+		return -EINVAL;
+	}
+	req_init(&rq, PRIV_OPEN_PACKET, req->netns, req->ifname);
+	rq.nqueues = req->nqueues;
+	rq.vnet_hdr = req->vnet_hdr;
+	if ((err = priv_call(pv, &rq, &resp, fds, req->nqueues)) < 0) {
+		*msg = gone_message(pv);
+		return err;
+	}
+	if (resp.err < 0) {
+		*msg = xstrdup(resp.message[0] ? resp.message :
+		    strerror(-resp.err));
+		return resp.err;
+	}
+	res->ifindex = resp.ifindex;
+	res->mtu = resp.mtu;
+	res->up = resp.up;
+	return 0;
+}
+
+int
 priv_link_state(struct priv *pv, const char *netns, const char *ifname,
     int *ifindex, bool *up)
 {
@@ -1051,20 +1183,24 @@ priv_user_destroy(struct priv_user *u)
 	}
 }
 
-/* Without a helper: keep CAP_NET_ADMIN and CAP_SYS_ADMIN if we have
- * them, drop every other capability. */
+/* Without a helper: keep CAP_NET_ADMIN, CAP_NET_RAW and CAP_SYS_ADMIN
+ * if we have them, drop every other capability. */
 static int
 drop_local(char **err)
 {
-	bool net, sys;
+	bool net, raw, sys;
 
 	if (capng_get_caps_process() < 0) {
 		*err = xasprintf("cannot read the capabilities of tapswitchd");
 		return -EIO;
 	}
 	net = capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN);
+	raw = capng_have_capability(CAPNG_PERMITTED, CAP_NET_RAW);
 	sys = capng_have_capability(CAPNG_PERMITTED, CAP_SYS_ADMIN);
 	capng_clear(CAPNG_SELECT_CAPS);
+	if (raw)
+		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+		    CAP_NET_RAW);
 	if (net)
 		capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
 		    CAP_NET_ADMIN);

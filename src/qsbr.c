@@ -65,8 +65,18 @@ struct qsbr_reader {
  * would wait for itself in qsbr_synchronize(). */
 static __thread struct qsbr_reader *self;
 
+/* Work deferred to the end of a grace period (qsbr_defer). */
+struct qsbr_cb {
+	struct qsbr_cb *next;
+	uint64_t target;
+	void (*fn)(void *arg);
+	void *arg;
+};
+
 struct qsbr {
 	uint64_t gp __attribute__((aligned(CACHE_LINE)));
+	/* Deferred work, oldest first; the main thread's only. */
+	struct qsbr_cb *cbs, **cbs_tail;
 	pthread_mutex_t lock __attribute__((aligned(CACHE_LINE)));
 	unsigned nreaders;	/* protected by lock */
 	struct qsbr_reader readers[QSBR_READERS_MAX];
@@ -91,6 +101,8 @@ qsbr_create(struct qsbr **out)
 
 	qs = xaligned_alloc(CACHE_LINE, sizeof(*qs));
 	qs->gp = 1;
+	qs->cbs = NULL;
+	qs->cbs_tail = &qs->cbs;
 	pthread_mutex_init(&qs->lock, NULL);
 	for (size_t i = 0; i < QSBR_READERS_MAX; i++)
 		qs->readers[i].qs = qs;
@@ -109,6 +121,14 @@ qsbr_destroy(struct qsbr *qs)
 	if (qs->nreaders)
 		log_warn("qsbr: domain destroyed with %u readers registered",
 		    qs->nreaders);
+	/* No reader is left to wait for. */
+	while (qs->cbs) {
+		struct qsbr_cb *cb = qs->cbs;
+
+		qs->cbs = cb->next;
+		cb->fn(cb->arg);
+		free(cb);
+	}
 	pthread_mutex_destroy(&qs->lock);
 	free(qs);
 }
@@ -230,6 +250,8 @@ wait_reader(struct qsbr_reader *r, uint64_t target)
  * are offline, or register later, are not waited for.  Any thread that is
  * not an online reader; several may call it at once.
  */
+static uint64_t grace_start(struct qsbr *qs);
+
 void
 qsbr_synchronize(struct qsbr *qs)
 {
@@ -242,10 +264,77 @@ qsbr_synchronize(struct qsbr *qs)
 		    "reader");
 		abort();
 	}
-	target = __atomic_add_fetch(&qs->gp, 1, __ATOMIC_SEQ_CST);
-	/* Orders the caller's unlink stores before the slot loads below;
-	 * pairs with the fence in qsbr_online(). */
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	/* The fence in grace_start orders the caller's unlink stores
+	 * before the slot loads below; it pairs with the fence in
+	 * qsbr_online(). */
+	target = grace_start(qs);
 	for (size_t i = 0; i < QSBR_READERS_MAX; i++)
 		wait_reader(&qs->readers[i], target);
+}
+
+/* Start a grace period; returns the value every reader must reach. */
+static uint64_t
+grace_start(struct qsbr *qs)
+{
+	uint64_t target = __atomic_add_fetch(&qs->gp, 1, __ATOMIC_SEQ_CST);
+
+	/* As in qsbr_synchronize. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return target;
+}
+
+/* Whether the grace period of target is over, without waiting. */
+static bool
+grace_done(struct qsbr *qs, uint64_t target)
+{
+	for (size_t i = 0; i < QSBR_READERS_MAX; i++) {
+		uint64_t seen = __atomic_load_n(&qs->readers[i].seen,
+		    __ATOMIC_ACQUIRE);
+
+		if (seen != QSBR_OFFLINE && seen < target)
+			return false;
+	}
+	return true;
+}
+
+void
+qsbr_defer(struct qsbr *qs, void (*fn)(void *arg), void *arg)
+{
+	struct qsbr_cb *cb = xmalloc(sizeof(*cb));
+
+	cb->next = NULL;
+	cb->target = grace_start(qs);
+	cb->fn = fn;
+	cb->arg = arg;
+	*qs->cbs_tail = cb;
+	qs->cbs_tail = &cb->next;
+}
+
+size_t
+qsbr_reclaim(struct qsbr *qs)
+{
+	size_t n = 0;
+
+	/* Targets grow along the list: stop at the first still running. */
+	while (qs->cbs && grace_done(qs, qs->cbs->target)) {
+		struct qsbr_cb *cb = qs->cbs;
+
+		qs->cbs = cb->next;
+		if (!qs->cbs)
+			qs->cbs_tail = &qs->cbs;
+		cb->fn(cb->arg);
+		free(cb);
+		n++;
+	}
+	return n;
+}
+
+size_t
+qsbr_pending(const struct qsbr *qs)
+{
+	size_t n = 0;
+
+	for (const struct qsbr_cb *cb = qs->cbs; cb; cb = cb->next)
+		n++;
+	return n;
 }

@@ -31,7 +31,6 @@ struct sw_mon {
 
 struct sw {
 	struct conf *conf;		/* [switch] settings; ports live in pt */
-	const struct port_backend *backend;
 	struct priv *pv;		/* NULL: privileged work in-process */
 	struct event_base *base;
 	struct qsbr *qs;
@@ -46,22 +45,99 @@ struct sw {
 	uint32_t started;		/* now_sec() at creation */
 };
 
+/* " in namespace NS" or "", for messages. */
+static const char *
+ns_words(const char *netns, char *buf, size_t size)
+{
+	if (!netns)
+		return "";
+	snprintf(buf, size, " in namespace %s", netns);
+	return buf;
+}
+
+/* Let the workers that read p's fds watch them; 0 or -errno with *err. */
+static int
+sw_port_attach(struct sw *sw, struct port *p, char **err)
+{
+	for (unsigned q = 0; q < sw->n_workers; q++) {
+		int r;
+
+		if (!port_reads(p, q))
+			continue;
+		if ((r = worker_attach(sw->workers[q], p)) < 0) {
+			*err = xasprintf("port %s: cannot watch queue %u: %s",
+			    p->conf.name, q, strerror(-r));
+			while (q-- > 0)
+				if (port_reads(p, q))
+					worker_detach(sw->workers[q], p);
+			return r;
+		}
+	}
+	p->attached = true;
+	return 0;
+}
+
+static void
+sw_port_detach(struct sw *sw, struct port *p)
+{
+	if (!p->attached)
+		return;
+	for (unsigned q = 0; q < sw->n_workers; q++)
+		if (port_reads(p, q))
+			worker_detach(sw->workers[q], p);
+	p->attached = false;
+}
+
+/* An interface of p's name appeared (or p is retried): open p on it. */
+static void
+sw_port_reopen(struct sw *sw, struct port *p)
+{
+	char *err = NULL, *old = xstrdup_null(p->reason);
+	int r = port_open(p, sw->pv, sw->dp.vnet_hdr, &err);
+
+	if (r == 0 && sw_port_attach(sw, p, &err) < 0) {
+		port_close(p);
+		port_set_reason(p, err);
+		r = -EIO;
+	}
+	if (r == 0) {
+		log_info("port %s: interface %s is back; port is %s",
+		    p->conf.name, p->conf.ifname, port_is_up(p) ? "up" : "down");
+	} else {
+		/* Say it once per reason, not at every event. */
+		if (r != -ENODEV)
+			port_set_reason(p, err);
+		if (!str_equal_null(old, p->reason))
+			log_warn("port %s: %s", p->conf.name, p->reason);
+	}
+	free(err);
+	free(old);
+}
+
 static void
 sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
     bool exists, bool ev_up)
 {
 	struct sw *sw = arg;
 	const struct port_set *set = port_table_set(sw->pt);
+	char ns[CONF_NETNS_MAX + 16];
 
 	for (unsigned i = 0; i < set->n; i++) {
 		struct port *p = set->ports[i];
 		bool was_up = port_is_up(p), up;
+		char *why;
 		int r;
 
-		if (!str_equal_null(p->conf.netns, netns) ||
+		if (!p->conf.type->netdev ||
+		    !str_equal_null(p->conf.netns, netns) ||
 		    strcmp(p->conf.ifname, ifname) != 0)
 			continue;
-		/* Only news of the port's own interface: a TAP re-created
+		if (!p->opened) {
+			if (exists)
+				sw_port_reopen(sw, p);
+			continue;
+		}
+		/* Only news of the port's own interface: one re-created
 		 * under the same name (reload, port del and add) has a new
 		 * ifindex, and the old one's last events may still be
 		 * queued. */
@@ -69,18 +145,22 @@ sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
 			continue;
 		if (!exists) {
 			/* Deleted or moved away by someone else: the port
-			 * stays configured but carries nothing. */
-			port_set_up(p, false);
-			log_warn("port %s: interface %s left %s%s; port is "
-			    "down", p->conf.name, ifname, netns ?
-			    "namespace " : "the daemon's namespace",
+			 * stays configured, closed, until an interface of
+			 * its name comes back. */
+			why = xasprintf("interface %s left %s%s", ifname,
+			    netns ? "namespace " : "the daemon's namespace",
 			    netns ? netns : "");
+			sw_port_detach(sw, p);
+			port_close_deferred(p, sw->qs, why);
+			log_warn("port %s: %s; port is down", p->conf.name,
+			    why);
+			free(why);
 			continue;
 		}
 		/* Events queue up while ports are being set up, so an event
 		 * may describe a state that is already gone (a new TAP is
 		 * "down" before we bring it up): go by the state now. */
-		r = p->backend->link_state(p, &up);
+		r = p->type->link_state(p, &up);
 		if (r == -ENODEV)
 			continue;
 		/* Without an answer (the privileged helper is gone), the
@@ -89,9 +169,11 @@ sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
 			up = ev_up;
 		p->ifindex = ifindex;
 		port_set_up(p, up);
+		port_set_reason(p, up ? NULL : "link down");
 		if (was_up != up)
-			log_info("port %s: link %s", p->conf.name,
-			    up ? "up" : "down");
+			log_info("port %s: link %s%s", p->conf.name,
+			    up ? "up" : "down", ns_words(netns, ns,
+			    sizeof(ns)));
 	}
 }
 
@@ -145,7 +227,11 @@ sw_mon_ensure(struct sw *sw, const char *netns, char **err)
 static void
 sw_age_timer(evutil_socket_t fd, short what, void *arg)
 {
-	sw_age(arg);
+	struct sw *sw = arg;
+
+	sw_age(sw);
+	/* What port changes left for after a grace period. */
+	qsbr_reclaim(sw->qs);
 }
 
 void
@@ -158,43 +244,46 @@ sw_age(struct sw *sw)
 	sw->aged += n;
 }
 
-static bool
-sw_ifname_taken(const struct sw *sw, const struct conf_port *cp)
+/* The port that uses cp's interface already, or NULL. */
+static const struct port *
+sw_link_user(const struct sw *sw, const struct conf_port *cp)
 {
 	const struct port_set *set = port_table_set(sw->pt);
 
-	for (unsigned i = 0; i < set->n; i++) {
-		const struct conf_port *o = &set->ports[i]->conf;
-
-		if (strcmp(o->ifname, cp->ifname) == 0 &&
-		    str_equal_null(o->netns, cp->netns))
-			return true;
-	}
-	return false;
+	for (unsigned i = 0; i < set->n; i++)
+		if (conf_port_same_link(&set->ports[i]->conf, cp))
+			return set->ports[i];
+	return NULL;
 }
 
 int
 sw_port_add(struct sw *sw, const struct conf_port *cp, char **err)
 {
+	const struct port *user;
 	struct port *p;
-	unsigned q;
+	char ns[CONF_NETNS_MAX + 16];
 	int r;
 
+	qsbr_reclaim(sw->qs);
 	if (port_table_find(sw->pt, cp->name)) {
 		*err = xasprintf("port %s already exists", cp->name);
 		return -EEXIST;
 	}
-	if (sw_ifname_taken(sw, cp)) {
-		*err = xasprintf("port %s: interface %s is already used by "
-		    "another port", cp->name, cp->ifname);
+	if ((user = sw_link_user(sw, cp)) != NULL) {
+		*err = xasprintf("port %s: interface %s%s is already used by "
+		    "port %s", cp->name, cp->ifname,
+		    ns_words(cp->netns, ns, sizeof(ns)), user->conf.name);
 		return -EEXIST;
 	}
-	r = sw_mon_ensure(sw, cp->netns, err);
-	if (r < 0)
+	if (cp->type->netdev && (r = sw_mon_ensure(sw, cp->netns, err)) < 0)
 		return r;
-	p = port_new(cp, sw->n_workers, sw->backend);
+	p = port_new(cp, sw->n_workers);
 	r = port_open(p, sw->pv, sw->dp.vnet_hdr, err);
-	if (r < 0) {
+	if (r == -ENODEV && cp->type->netdev) {
+		/* Waits for its interface (port.h). */
+		free(*err);
+		*err = NULL;
+	} else if (r < 0) {
 		port_free(p);
 		return r;
 	}
@@ -205,24 +294,23 @@ sw_port_add(struct sw *sw, const struct conf_port *cp, char **err)
 		port_free(p);
 		return r;
 	}
-	for (q = 0; q < sw->n_workers; q++) {
-		r = worker_attach(sw->workers[q], p);
-		if (r < 0) {
-			*err = xasprintf("port %s: cannot watch queue %u: %s",
-			    cp->name, q, strerror(-r));
-			while (q-- > 0)
-				worker_detach(sw->workers[q], p);
-			port_table_remove(sw->pt, p);
-			fdb_flush(sw->fdb, p->id, true);
-			port_free(p);
-			return r;
-		}
+	if (p->opened && (r = sw_port_attach(sw, p, err)) < 0) {
+		port_table_remove(sw->pt, p);
+		fdb_flush(sw->fdb, p->id, true);
+		port_free(p);
+		return r;
 	}
-	log_info("port %s: %s, %u queue%s, mtu %u%s%s%s", p->conf.name,
-	    p->conf.ifname, p->nqueues, p->nqueues == 1 ? "" : "s",
-	    p->conf.mtu, p->conf.netns ? ", namespace " : "",
-	    p->conf.netns ? p->conf.netns : "",
-	    p->created ? "" : ", existing interface attached");
+	if (!p->opened)
+		log_warn("port %s (%s): %s; it comes up when the interface "
+		    "appears", p->conf.name, p->type->conf.name, p->reason);
+	else
+		log_info("port %s: %s, %s, %u queue%s, mtu %zu%s%s",
+		    p->conf.name, p->conf.ifname, p->type->conf.name,
+		    p->nqueues, p->nqueues == 1 ? "" : "s",
+		    port_max_frame(p) - ETH_HDR_LEN,
+		    ns_words(p->conf.netns, ns, sizeof(ns)),
+		    p->created || !p->type->keep ? "" :
+		    ", existing interface attached");
 	return 0;
 }
 
@@ -233,8 +321,7 @@ static void
 sw_port_remove(struct sw *sw, struct port *p, bool keep)
 {
 	p->keep = keep;
-	for (unsigned q = 0; q < sw->n_workers; q++)
-		worker_detach(sw->workers[q], p);
+	sw_port_detach(sw, p);
 	port_table_remove(sw->pt, p);
 	/* No worker reads p any more, so nothing can learn its id again;
 	 * the flush waits for readers of its entries before the id can be
@@ -361,12 +448,11 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 		struct port *p = port_table_find(sw->pt, cp->name);
 
 		if (p && !conf_port_equal(&p->conf, cp)) {
-			/* The same persistent interface before and after:
-			 * attach to it again rather than re-create it, so
-			 * the namespace keeps its addresses. */
-			bool keep = p->conf.persist && cp->persist &&
-			    strcmp(p->conf.ifname, cp->ifname) == 0 &&
-			    str_equal_null(p->conf.netns, cp->netns);
+			/* Perhaps the same interface before and after,
+			 * attached to again rather than re-created, so the
+			 * namespace keeps its addresses (the type says). */
+			bool keep = p->type == port_type_of(cp) &&
+			    p->type->keep && p->type->keep(&p->conf, cp);
 
 			sw_port_del_keep(sw, cp->name, keep);
 			push_name(&res->changed, &res->n_changed, cp->name);
@@ -403,22 +489,21 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 static void sw_free(struct sw *sw, bool drop_created);
 
 int
-sw_create(const struct conf *conf, const struct port_backend *backend,
-    struct event_base *base, struct sw **out, char **err)
+sw_create(const struct conf *conf, struct event_base *base, struct sw **out,
+    char **err)
 {
-	return sw_create_with(conf, backend, NULL, base, out, err);
+	return sw_create_with(conf, NULL, base, out, err);
 }
 
 int
-sw_create_with(const struct conf *conf, const struct port_backend *backend,
-    struct priv *pv, struct event_base *base, struct sw **out, char **err)
+sw_create_with(const struct conf *conf, struct priv *pv,
+    struct event_base *base, struct sw **out, char **err)
 {
 	struct sw *sw = xcalloc(1, sizeof(*sw));
 	int r;
 
 	sw->conf = conf_dup(conf);
 	sw->started = now_sec();
-	sw->backend = backend;
 	sw->pv = pv;
 	sw->base = base;
 	qsbr_create(&sw->qs);

@@ -129,22 +129,27 @@ port_json(struct sw *sw, const struct port *p)
 				json_array_append_new(trunk, json_integer(v));
 	}
 	port_counters_sum(p, &sum);
-	o = json_pack("{s:s, s:s, s:i, s:s?, s:i, s:o, s:o, s:o, s:I, s:s, "
-	    "s:i, s:I, s:o}",
+	o = json_pack("{s:s, s:s, s:s?, s:i, s:s?, s:i, s:o, s:o, s:o, s:I, "
+	    "s:s, s:s?, s:i, s:I, s:o}",
 	    "name", c->name,
+	    "type", p->type->conf.name,
 	    "ifname", c->ifname,
 	    "ifindex", p->ifindex,
 	    "netns", c->netns,
-	    "mtu", (int)c->mtu,
+	    "mtu", (int)(port_max_frame(p) - ETH_HDR_LEN),
 	    "vlan", c->trunk ? json_null() : json_integer(c->vlan),
 	    "trunk", trunk,
 	    "native", c->trunk && c->native ? json_integer(c->native) :
 	    json_null(),
 	    "mac_limit", (json_int_t)c->mac_limit,
 	    "state", port_is_up(p) ? "up" : "down",
+	    "reason", port_is_up(p) ? NULL : p->reason ? p->reason :
+	    "link down",
 	    "queues", (int)p->nqueues,
 	    "macs", (json_int_t)fdb_port_count(sw_fdb(sw), p->id),
 	    "counters", counters_json(&sum));
+	if (o && p->type->show)
+		p->type->show(p, o);
 	return o;
 }
 
@@ -246,10 +251,17 @@ h_port_add(void *arg, json_t *params, struct ctl_err *err)
 		return NULL;
 	}
 	conf_port_init(&cp, name);
+	/* The type first: it says which other keys there are. */
+	v = json_object_get(settings, "type");
+	if (v && json_is_string(v) &&
+	    conf_port_set(&cp, "type", json_string_value(v), &e) < 0)
+		goto bad;
 	json_object_foreach(settings, key, v) {
 		char buf[32];
 		const char *value = buf;
 
+		if (strcmp(key, "type") == 0 && json_is_string(v))
+			continue;
 		if (json_is_string(v))
 			value = json_string_value(v);
 		else if (json_is_integer(v))

@@ -1043,17 +1043,18 @@ static void
 print_port_list(json_t *r)
 {
 	static const char *const heads[] = {
-		"NAME", "IFNAME", "NETNS", "STATE", "VLAN", "MTU",
+		"NAME", "TYPE", "IFNAME", "NETNS", "STATE", "VLAN", "MTU",
 		"RX_PKTS", "TX_PKTS", "DROPS",
 	};
 	json_t *ports = json_object_get(r, "ports"), *p, *ctr;
 	struct table t;
 	size_t i;
 
-	table_init(&t, ARRAY_SIZE(heads), heads, "lllllrrrr");
+	table_init(&t, ARRAY_SIZE(heads), heads, "llllllrrrr");
 	json_array_foreach(ports, i, p) {
 		ctr = json_object_get(p, "counters");
 		table_add(&t, fmt_key(p, "name"));
+		table_add(&t, fmt_key(p, "type"));
 		table_add(&t, fmt_key(p, "ifname"));
 		table_add(&t, fmt_key(p, "netns"));
 		table_add(&t, fmt_key(p, "state"));
@@ -1070,9 +1071,9 @@ static void
 print_port(json_t *p)
 {
 	static const char *const known[] = {
-		"name", "ifname", "ifindex", "netns", "state", "mtu", "vlan",
-		"trunk", "native", "mac_limit", "queues", "macs", "counters",
-		NULL,
+		"name", "type", "ifname", "ifindex", "netns", "state",
+		"reason", "mtu", "vlan", "trunk", "native", "mac_limit",
+		"queues", "macs", "counters", NULL,
 	};
 	json_t *ctr = json_object_get(p, "counters"), *v;
 	json_t *limit = json_object_get(p, "mac_limit");
@@ -1081,10 +1082,13 @@ print_port(json_t *p)
 
 	kv_init(&t);
 	kv_add(&t, "name", fmt_key(p, "name"));
+	kv_add(&t, "type", fmt_key(p, "type"));
 	kv_add(&t, "ifname", fmt_key(p, "ifname"));
 	kv_add(&t, "ifindex", fmt_key(p, "ifindex"));
 	kv_add(&t, "netns", fmt_key(p, "netns"));
 	kv_add(&t, "state", fmt_key(p, "state"));
+	if (json_is_string(json_object_get(p, "reason")))
+		kv_add(&t, "reason", fmt_key(p, "reason"));
 	kv_add(&t, "mtu", fmt_key(p, "mtu"));
 	if (json_is_array(json_object_get(p, "trunk"))) {
 		kv_add(&t, "trunk", fmt_vlans(json_object_get(p, "trunk")));

@@ -343,7 +343,8 @@ daemon_drop_privileges(struct daemon *d, const struct conf *conf,
 	}
 	if (d->pv)
 		log_info("running as %s without capabilities; the privileged "
-		    "helper (pid %ld) keeps CAP_NET_ADMIN and CAP_SYS_ADMIN",
+		    "helper (pid %ld) keeps CAP_NET_ADMIN, CAP_NET_RAW and "
+		    "CAP_SYS_ADMIN",
 		    user ? user->name : "root", (long)priv_pid(d->pv));
 	return 0;
 }
@@ -507,7 +508,7 @@ main(int argc, char **argv)
 	}
 	if (daemon_drop_privileges(&d, conf, user.name ? &user : NULL) < 0)
 		goto fail;	/* logged */
-	if (sw_create_with(conf, &port_backend_tap, d.pv, d.base, &d.sw,
+	if (sw_create_with(conf, d.pv, d.base, &d.sw,
 	    &err) < 0)
 		goto fail;
 	metrics_set_switch(d.metrics, d.sw);

@@ -342,7 +342,7 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 		ctr_add(&c->tx_down, 1);
 		return;
 	}
-	if (UNLIKELY(!gso && untagged_len > out->max_frame)) {
+	if (UNLIKELY(!gso && untagged_len > port_max_frame(out))) {
 		ctr_add(&c->tx_oversize, 1);
 		return;
 	}

@@ -34,21 +34,100 @@
 #define CONF_IFNAME_MAX 15		/* IFNAMSIZ - 1 */
 #define CONF_NETNS_MAX 64		/* longest netns = name */
 
+/*
+ * Port keys.  The keys every port has (type, mtu, vlan, trunk, native,
+ * mac_limit) are conf.c's; each port type (port.h) brings a table of its
+ * own.  A key's entry also says where its value lives (off, size, str),
+ * so copying, freeing and comparing a port follow the tables: a key that
+ * exists is compared by conf_port_equal, there is no second list to
+ * forget it in.
+ */
+enum conf_key_base {
+	CONF_IN_PORT,		/* off is into struct conf_port */
+	CONF_IN_TYPE,		/* off is into the type's settings */
+};
+
+struct conf_key {
+	const char *name;
+	/* Parse value into obj (the struct conf_port, or its settings for
+	 * CONF_IN_TYPE); or -EINVAL with a static explanation in *why. */
+	int (*set)(void *obj, const char *value, const char **why);
+	enum conf_key_base base;
+	size_t off, size;
+	bool str;		/* the value is a malloc'd char * */
+};
+
+#define CONF_KEY(name, set, base, type, field) \
+	{ name, set, base, offsetof(type, field), sizeof(((type *)0)->field), \
+	  false }
+#define CONF_KEY_STR(name, set, base, type, field) \
+	{ name, set, base, offsetof(type, field), sizeof(char *), true }
+
+/* The interface keys, for the tables of the types that have one: their
+ * values are the port's own ifname and netns, which the core copies,
+ * frees and compares itself. */
+int conf_set_ifname(void *obj, const char *value, const char **why);
+int conf_set_netns(void *obj, const char *value, const char **why);
+#define CONF_KEY_IFNAME { "ifname", conf_set_ifname, CONF_IN_PORT, 0, 0, false }
+#define CONF_KEY_NETNS { "netns", conf_set_netns, CONF_IN_PORT, 0, 0, false }
+
+struct conf_port;
+
+/* A problem found by a cross-key check: msg (malloc'd) is about key, or
+ * about key and key2, whichever was set later; NULL: the port as a
+ * whole.  The file parser reports it at that key's line. */
+struct conf_problem {
+	const char *key, *key2;
+	char *msg;
+};
+
+#define CONF_PROBLEMS_MAX 4
+
+/* The configuration side of a port type (port.h has the rest). */
+struct conf_type {
+	const char *name;
+	const char *summary;	/* "an existing interface, through AF_PACKET" */
+	const struct conf_key *keys;
+	size_t n_keys;
+	size_t size;		/* bytes of its settings (may be 0) */
+	/* Defaults of the type for p, whose settings are zeroed and whose
+	 * ifname/netns are unset; may be NULL. */
+	void (*init)(struct conf_port *p);
+	/* Cross-key checks of the type: add problems to pr[*n] (at most
+	 * CONF_PROBLEMS_MAX in all); may be NULL. */
+	void (*check)(const struct conf_port *p, struct conf_problem *pr,
+	    size_t *n);
+	bool netdev;		/* p->ifname (and netns) name an interface */
+};
+
+/* The type called name; NULL when there is none.  The table is port.c's. */
+const struct conf_type *conf_type_find(const char *name);
+/* The i-th type (from 0), NULL past the last. */
+const struct conf_type *conf_type_find_nth(size_t i);
+/* The names of the types, ", "-separated (for messages; static). */
+const char *conf_type_names(void);
+/* The type of a port without type = (tap). */
+const struct conf_type *conf_type_default(void);
+
 struct conf_port {
 	char *name;		/* section name, [A-Za-z0-9_.-]{1,64} */
-	char *ifname;		/* TAP name; defaults to name */
+	const struct conf_type *type;
+	void *settings;		/* the type's; type->size bytes */
+	char *ifname;		/* interface, for a netdev type; else NULL */
+	char *netns;		/* its namespace; NULL = the daemon's */
 	unsigned mtu;
 	uint16_t vlan;		/* access VLAN; 0 on a trunk */
 	bool trunk;		/* trunk = given */
 	struct vlan_set trunk_vlans;
 	uint16_t native;	/* native VLAN of a trunk; 0 = none */
 	uint32_t mac_limit;	/* 0 = no limit */
-	char *netns;		/* NULL = stay in the daemon's namespace */
-	bool persist;		/* persistent TAP, kept across restarts */
 	unsigned line;		/* line of the [port] header; 0 if not from a file */
-	/* Which keys were given explicitly, for cross-key checks. */
-	bool has_vlan, has_trunk, has_native, has_ifname;
+	/* Which keys were given: bit i of the common table, of the type's. */
+	uint32_t given, type_given;
 };
+
+/* Whether key was given for p (common or the type's). */
+bool conf_port_given(const struct conf_port *p, const char *key);
 
 struct conf_switch {
 	unsigned queues;	/* 1..16; default online CPUs clamped */
@@ -100,7 +179,8 @@ struct sockaddr_storage;
 int conf_listen_parse(const char *text, struct sockaddr_storage *ss,
     unsigned *len);
 
-/* Defaults of a port called name (ifname = name, mtu 1500, access VLAN 1). */
+/* Defaults of a port called name: the default type (tap: ifname =
+ * name), mtu 1500, access VLAN 1. */
 void conf_port_init(struct conf_port *p, const char *name);
 void conf_port_destroy(struct conf_port *p);
 void conf_port_copy(struct conf_port *dst, const struct conf_port *src);
@@ -109,13 +189,28 @@ void conf_port_copy(struct conf_port *dst, const struct conf_port *src);
  * Set one key of a port from its text value, exactly as in a [port]
  * section.  Returns 0, or -EINVAL with a malloc'd message in *err that has
  * no location prefix (e.g. "unknown key \"vlna\" (did you mean \"vlan\"?)").
+ * "type" starts the port's type settings afresh, so it goes first (the
+ * file parser and "port add" see to that).
  */
 int conf_port_set(struct conf_port *p, const char *key, const char *value,
     char **err);
 
 /* Check the keys of one port against each other (vlan with trunk, native
- * without trunk, ...).  Same contract as conf_port_set. */
+ * without trunk, the type's own checks).  Same contract as conf_port_set. */
 int conf_port_check(const struct conf_port *p, char **err);
+
+/* The same checks, each problem with the key(s) it is about; returns
+ * how many (at most CONF_PROBLEMS_MAX). */
+size_t conf_port_problems(const struct conf_port *p,
+    struct conf_problem pr[CONF_PROBLEMS_MAX]);
+
+/* Whether a and b use the same interface (ifname and netns); false
+ * when either has none. */
+bool conf_port_same_link(const struct conf_port *a, const struct conf_port *b);
+
+/* "yes"/"no" (true/false, on/off, 1/0, any case) into *out.  0 or
+ * -EINVAL. */
+int conf_parse_bool(const char *s, bool *out);
 
 /* Port name syntax check: 1..64 of [A-Za-z0-9_.-]. */
 bool conf_port_name_valid(const char *name);

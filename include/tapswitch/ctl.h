@@ -95,7 +95,4 @@ int ctl_listen(struct ctl *ctl, struct event_base *base, const char *path,
  */
 char *ctl_handle(struct ctl *ctl, const char *line, size_t len, uid_t uid);
 
-/* Number of connected clients (for tests and status). */
-unsigned ctl_clients(const struct ctl *ctl);
-
 #endif

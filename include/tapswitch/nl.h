@@ -17,6 +17,20 @@
 
 #include <stdbool.h>
 
+/* The step of a namespace or link operation that failed. */
+enum nl_step {
+	NL_STEP_NONE,
+	NL_STEP_SOCKET,		/* open netlink socket */
+	NL_STEP_OPEN_NS,	/* open /run/netns/NAME */
+	NL_STEP_ENTER_NS,	/* setns into it */
+	NL_STEP_FIND,		/* find the link */
+	NL_STEP_MTU,		/* set its MTU */
+	NL_STEP_UP,		/* set it up */
+};
+
+/* A short description of step, for messages ("set MTU"). */
+const char *nl_step_name(enum nl_step step);
+
 /* Translate a libnl error (positive or negative NLE_*) to -errno. */
 int nl_errno(int nle);
 
@@ -25,11 +39,11 @@ int nl_errno(int nle);
  * (NULL: just call it), and return the thread to its own namespace
  * afterwards (it aborts the process if it cannot: the thread would act
  * on the wrong links).  Returns fn's result, or -errno when the
- * namespace cannot be opened or entered; only then *why is set ("open
- * namespace", "enter namespace").  Entering needs CAP_SYS_ADMIN.
+ * namespace cannot be opened or entered; only then *why is set
+ * (NL_STEP_OPEN_NS, NL_STEP_ENTER_NS).  Entering needs CAP_SYS_ADMIN.
  */
 int nl_netns_call(const char *netns, int (*fn)(void *arg), void *arg,
-    const char **why);
+    enum nl_step *why);
 
 /*
  * Bring the link ifname of netns (NULL: the caller's namespace) to the
@@ -37,20 +51,29 @@ int nl_netns_call(const char *netns, int (*fn)(void *arg), void *arg,
  * interface attached to again keeps its state.  created: the caller has
  * just made the link (a TAP); it then gets noqueue as its root qdisc
  * before it goes up, as a veth has.  Returns 0 or -errno;
- * *why then points to a static description of the step that failed
- * ("open namespace", "enter namespace", "find link", "set MTU",
- * "set up", ...).
+ * *why then says which step failed.
  */
 int nl_link_setup(const char *netns, const char *ifname, unsigned mtu,
-    bool created, const char **why);
+    bool created, enum nl_step *why);
 
 /* Look up ifname in netns: its ifindex (> 0) and whether it is up (IFF_UP).
  * Returns -ENODEV when there is no such link. */
 int nl_link_get(const char *netns, const char *ifname, int *ifindex,
     bool *up);
 
-/* Delete the link ifindex in netns.  0, -ENODEV, or -errno. */
-int nl_link_delete(const char *netns, int ifindex);
+/* What attaching to an existing link needs to know of it. */
+struct nl_link_info {
+	int ifindex;
+	unsigned mtu;
+	bool up;			/* IFF_UP */
+	bool loopback;			/* IFF_LOOPBACK */
+	char master[16];		/* name of its bridge/bond; "" none */
+};
+
+/* Look up ifname in netns.  0, -ENODEV when there is no such link, or
+ * -errno. */
+int nl_link_info(const char *netns, const char *ifname,
+    struct nl_link_info *out);
 
 /*
  * Link monitor of one namespace.  The callback runs from nl_mon_dispatch()
@@ -92,6 +115,5 @@ int nl_mon_fd(const struct nl_mon *m);
 /* Read and dispatch what is pending; never blocks. */
 void nl_mon_dispatch(struct nl_mon *m);
 void nl_mon_close(struct nl_mon *m);
-const char *nl_mon_netns(const struct nl_mon *m);
 
 #endif

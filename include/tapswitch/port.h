@@ -1,21 +1,52 @@
 /*
- * port.h - switch ports, their backends and the port table.
+ * port.h - switch ports, their types and the port table.
  *
- * Theory of operation (port lifecycle).  A port is created by the main
- * thread: its backend opens one fd per queue, then the port is inserted in
- * the port table, which gives it an id (the value the MAC table stores)
- * and publishes it to the workers in two forms: by id, for known-unicast
- * forwarding, and in an immutable "port set" array that flooding walks.
- * Both are RCU-style pointers: workers load them without locks.  Removal
- * unpublishes the port, then waits for a QSBR grace period (qsbr.h) before
- * anything is freed, so no worker can hold a stale pointer; the MAC
- * entries of the port are flushed after that, and only then can its id be
- * used again.
+ * Theory of operation (port lifecycle).  Everything about a port's life is
+ * here and in port.c; what differs between kinds of port is in one file
+ * per type (port_<type>.c), reached through struct port_type.
+ *
+ *   config ---> port_new ---> port_open ---> port_table_insert --> workers
+ *   (conf.h)    (closed)      (type opens     (id, published)      attach
+ *                              its fds)
+ *
+ * A port is made by the main thread from its struct conf_port.  Its type
+ * opens its fds, through the privileged helper where that takes
+ * privileges (priv.h).  An interface that is not there (yet) is no error
+ * for a type that attaches to existing ones: port_open says -ENODEV,
+ * the port is inserted closed and down with a reason, and sw.c opens it
+ * when the link monitor sees an interface of that name appear; one that
+ * goes away is closed again (port_close_deferred), and the port stays
+ * configured.  port_table_insert gives the port an id (the value the MAC
+ * table stores) and publishes it to the workers in two forms: by id, for
+ * known-unicast forwarding, and in an immutable "port set" array that
+ * flooding walks.  Both are RCU-style pointers: workers load them without
+ * locks.  Removal unpublishes the port, then waits for a QSBR grace
+ * period (qsbr.h) before anything is freed, so no worker can hold a stale
+ * pointer; the MAC entries of the port are flushed after that, and only
+ * then can its id be used again.  Old port sets and the fds of a closed
+ * port are freed after a grace period too, but without waiting for it
+ * (qsbr_defer): inserting a port never blocks the main loop.
+ *
+ * Whether an interface outlives its port is the type's business (tap:
+ * persist =, port_tap.c).  port_free closes with p->keep set by the
+ * caller: true when the daemon stops or a reload re-creates the port on
+ * the same interface, false when the port is deleted.
+ *
+ * Queues and fds.  Worker q reads and writes fds[q].  A multiqueue type
+ * (PORT_CAP_MULTIQUEUE: tap, system) opens one fd per worker.  A type
+ * with a single channel opens fds[0] only; port_open then puts that fd in
+ * every fds[q], so every worker sends to it directly, and only its owner
+ * worker (port_owner) reads it.  That is safe for a channel whose writes
+ * keep message boundaries (a datagram or seqpacket socket: each write(2)
+ * is one whole frame, and the kernel serialises concurrent writers); a
+ * byte-stream type must instead give the frames of other workers to the
+ * owner, as its file explains.
  *
  * struct port is visible because the data path reads its fields on every
  * frame.  Fields marked "immutable" never change while the port is
- * published; 'up' is written by the main thread (link monitor) and read by
- * workers; ctr[q] is written only by worker q.
+ * published; 'up' and fds[] are written by the main thread and read by
+ * workers (fds only while the port is up and attached; see
+ * port_close_deferred); ctr[q] is written only by worker q.
  */
 #ifndef TAPSWITCH_PORT_H
 #define TAPSWITCH_PORT_H
@@ -70,71 +101,139 @@ struct port_queue {
 
 struct port;
 struct priv;
+struct json_t;
 
-/* How a port's queue fds come to be.  Main thread. */
-struct port_backend {
-	const char *name;
-	/* Open p->nqueues fds into p->fds and set up the link as p->conf
-	 * says, with privileged steps through p->pv; set p->ifindex and
-	 * p->created.  0, or -errno with a malloc'd message in *err. */
-	int (*open)(struct port *p, bool vnet_hdr, char **err);
-	/* Close the fds and remove the interface, unless p->keep: then a
-	 * persistent interface stays for the next start. */
+/* Capabilities of a type. */
+#define PORT_CAP_MULTIQUEUE	0x1u	/* one fd per queue (else one fd) */
+
+/*
+ * A port type: one of these per port_<type>.c, listed in port_types[]
+ * (port.c).  Main thread.
+ */
+struct port_type {
+	struct conf_type conf;	/* name, keys and checks (conf.h) */
+	unsigned caps;		/* PORT_CAP_* */
+	/* Open the port's fds into p->fds (all nqueues of them, or fds[0]
+	 * without PORT_CAP_MULTIQUEUE) as p->conf says, with privileged
+	 * steps through p->pv; set p->ifindex and the link state
+	 * (port_set_up), and *mtu when the MTU is the interface's rather
+	 * than p->conf.mtu.  0; -ENODEV when the interface to attach to is
+	 * not there (the port then waits for it, with the malloc'd message
+	 * *err as its reason); or -errno with a malloc'd message in *err.
+	 * Nothing is left open on failure. */
+	int (*open)(struct port *p, bool vnet_hdr, unsigned *mtu, char **err);
+	/* Close the fds (set them to -1).  With p->keep, an interface the
+	 * type can keep for the next start stays. */
 	void (*close)(struct port *p);
-	/* Current link state: 0 and *up, or -ENODEV when it is gone. */
+	/* For a type with an interface (conf.netdev): its state now: 0 and
+	 * *up, -ENODEV when it is gone, or -errno. */
 	int (*link_state)(struct port *p, bool *up);
+	/* May a port changed from a to b keep its interface across the
+	 * re-creation (close with keep, then open again)?  NULL: no. */
+	bool (*keep)(const struct conf_port *a, const struct conf_port *b);
+	/* Add what is particular to the type to the port's JSON object
+	 * (port show); NULL: nothing. */
+	void (*show)(const struct port *p, struct json_t *o);
 };
 
-extern const struct port_backend port_backend_tap;
-/* Test backend: each queue is a SOCK_SEQPACKET socketpair; the test holds
- * the other end (port_dummy_peer). */
-extern const struct port_backend port_backend_dummy;
+/* The types, NULL-terminated; the first is the default. */
+extern const struct port_type *const port_types[];
+extern const struct port_type port_type_tap;
+extern const struct port_type port_type_system;
+
+/*
+ * Test type "dummy" (tests only: port_type_register_test): each queue is a
+ * SOCK_SEQPACKET socketpair; the test holds the other end
+ * (port_dummy_peer).  "dummy1" is the same with one channel for all
+ * queues (no PORT_CAP_MULTIQUEUE).
+ */
+extern const struct port_type port_type_dummy;
+extern const struct port_type port_type_dummy1;
+/* Make t known to the configuration (conf_type_find) too, and with
+ * as_default the type of ports that do not say.  Tests, before anything
+ * else. */
+void port_type_register_test(const struct port_type *t, bool as_default);
+
+/* The port type of a config's type. */
+static inline const struct port_type *
+port_type_of(const struct conf_port *cp)
+{
+	return (const struct port_type *)cp->type;
+}
 
 struct port {
 	uint32_t id;			/* immutable; index in the port table */
 	struct conf_port conf;		/* immutable; name, VLANs, MTU, ... */
-	unsigned nqueues;		/* immutable */
-	int *fds;			/* immutable; [nqueues] */
-	size_t max_frame;		/* immutable; mtu + Ethernet header */
-	const struct port_backend *backend;
-	void *priv;			/* backend data */
+	const struct port_type *type;	/* immutable */
+	unsigned nqueues;		/* immutable: workers */
+	int *fds;			/* [nqueues]; see "Queues and fds" */
+	size_t max_frame;		/* atomic: mtu + Ethernet header */
+	void *priv;			/* the type's data */
 	struct priv *pv;		/* privileged operations (priv.h) */
 	int ifindex;			/* main thread */
-	bool created;			/* main thread: open made it */
+	bool created;			/* main thread: open made the interface */
 	bool keep;			/* main thread: close leaves it if
-					 * persistent (daemon exit, reload) */
+					 * the type can (daemon exit, reload) */
+	bool opened;			/* main thread: fds are open */
+	bool attached;			/* main thread: workers watch the fds */
+	char *reason;			/* main thread: why it is down, or NULL */
 	bool up;			/* main writes, workers read (atomic) */
 	struct port_queue *queues;	/* [nqueues]; [q] written by worker q */
 };
 
-/* Allocate a port from its config (copied) with nqueues closed fds.
- * Main thread. */
-struct port *port_new(const struct conf_port *cp, unsigned nqueues,
-    const struct port_backend *backend);
-/* Open it through its backend (see struct port_backend); pv (NULL: do
- * privileged steps in this process) is kept for close and link_state. */
+/* Allocate a port of cp's type from its config (copied), with nqueues
+ * closed fds.  Main thread. */
+struct port *port_new(const struct conf_port *cp, unsigned nqueues);
+/* Open it through its type (see struct port_type).  pv (NULL: do
+ * privileged steps in this process) is kept for close and link_state.
+ * -ENODEV: the interface is absent, p->reason says so and the port can
+ * be opened again later. */
 int port_open(struct port *p, struct priv *pv, bool vnet_hdr, char **err);
-/* Close (if open) and free: the interface is removed, or with p->keep a
- * persistent one is left in place.  The port must be unpublished and past
- * a grace period. */
+/* Close the port's fds now (it must be unpublished or detached from the
+ * workers and past a grace period). */
+void port_close(struct port *p);
+/* Close the fds of a published port whose interface is gone: it goes
+ * down, and its fds are closed after a grace period (qs), without waiting
+ * for it.  The caller has detached it from the workers.  reason is
+ * copied. */
+void port_close_deferred(struct port *p, struct qsbr *qs, const char *reason);
+/* Set why the port is down (NULL: it is not).  Main thread. */
+void port_set_reason(struct port *p, const char *reason);
+/* Close (if open) and free: see p->keep.  The port must be unpublished
+ * and past a grace period. */
 void port_free(struct port *p);
+
+/* The worker that reads fd q of p: q for a multiqueue type, else the
+ * port's owner.  Whether worker q watches p's fds. */
+static inline bool
+port_reads(const struct port *p, unsigned q)
+{
+	return (p->type->caps & PORT_CAP_MULTIQUEUE) ||
+	    q == p->id % p->nqueues;
+}
 
 static inline bool
 port_is_up(const struct port *p)
 {
-	return __atomic_load_n(&p->up, __ATOMIC_RELAXED);
+	return __atomic_load_n(&p->up, __ATOMIC_ACQUIRE);
 }
 
 static inline void
 port_set_up(struct port *p, bool up)
 {
-	__atomic_store_n(&p->up, up, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->up, up, __ATOMIC_RELEASE);
+}
+
+static inline size_t
+port_max_frame(const struct port *p)
+{
+	return __atomic_load_n(&p->max_frame, __ATOMIC_RELAXED);
 }
 
 /* Sum the per-queue counters of p into *sum.  Any thread. */
 void port_counters_sum(const struct port *p, struct port_counters *sum);
 
-/* The dummy backend's test-side fd of queue q. */
+/* The dummy type's test-side fd of queue q. */
 int port_dummy_peer(const struct port *p, unsigned q);
 
 /* An immutable snapshot of the published ports, for flooding. */
@@ -159,8 +258,9 @@ void port_table_create(struct qsbr *qs, struct port_table **out);
 /* The table must be empty. */
 void port_table_destroy(struct port_table *pt);
 
-/* Give p a free id and publish it.  0, or -ENOSPC when PORT_MAX ports
- * exist. */
+/* Give p a free id and publish it, without waiting (the old port set
+ * is freed after a grace period: qsbr_defer).  0, or -ENOSPC when
+ * PORT_MAX ports exist. */
 int port_table_insert(struct port_table *pt, struct port *p);
 /* Unpublish p and wait for a grace period; afterwards no worker holds p. */
 void port_table_remove(struct port_table *pt, struct port *p);

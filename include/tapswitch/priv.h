@@ -15,6 +15,8 @@
  *
  *   OPEN_PORT  {ifname, netns, nqueues, mtu, vnet_hdr, persist}
  *              -> {err, message, created, ifindex, up} + nqueues TAP fds
+ *   OPEN_PACKET {ifname, netns, nqueues, vnet_hdr}
+ *              -> {err, message, ifindex, mtu, up} + nqueues packet sockets
  *   LINK_STATE {ifname, netns} -> {err (-ENODEV: no such link), ifindex, up}
  *   MONITOR    {netns} -> {err} + a NETLINK_ROUTE socket made in netns
  *   STOP       {} -> {err}; removes the files named at priv_start and exits
@@ -24,8 +26,9 @@
  * counts and MTUs, no descriptors passed in): the main process handles
  * input from the network and the control socket, so the helper assumes it
  * may be compromised.  What a compromised main process can still do is
- * what these requests do: open and attach TAP interfaces by name, in the
- * daemon's namespace or in any namespace under /run/netns.
+ * what these requests do: open and attach TAP interfaces by name, and
+ * open packet sockets on existing interfaces, in the daemon's namespace
+ * or in any namespace under /run/netns.
  *
  * The main process drops every capability, its bounding set included,
  * sets no_new_privs and, with user =, becomes that user with its groups
@@ -92,8 +95,8 @@ pid_t priv_pid(const struct priv *pv);
  * Give up the main process's privileges for good.  With a helper (pv not
  * NULL): clear the bounding set, set no_new_privs, become user if given
  * (initgroups, setgid, setuid, in that order), and clear every
- * capability.  Without one, the process keeps CAP_NET_ADMIN and
- * CAP_SYS_ADMIN if it has them (it does the privileged work itself), drops
+ * capability.  Without one, the process keeps CAP_NET_ADMIN, CAP_NET_RAW
+ * and CAP_SYS_ADMIN if it has them (it does the privileged work itself), drops
  * every other capability, and user must be NULL.  Call it while the
  * process has a single thread.  0, or -errno with a malloc'd message in
  * *err; the caller should then exit.
@@ -130,6 +133,31 @@ struct priv_port_res {
  */
 int priv_open_port(struct priv *pv, const struct priv_port_req *req,
     int *fds, struct priv_port_res *res, char **msg);
+
+/* OPEN_PACKET: the packet sockets of a system port. */
+struct priv_packet_req {
+	const char *ifname;
+	const char *netns;		/* NULL: the daemon's namespace */
+	unsigned nqueues;		/* 1..CONF_QUEUES_MAX */
+	bool vnet_hdr;
+};
+
+struct priv_packet_res {
+	int ifindex;
+	unsigned mtu;			/* the interface's */
+	bool up;
+};
+
+/*
+ * Open req->nqueues packet sockets (packet.h) on the existing interface
+ * req->ifname of req->netns.  Refused: a loopback interface (-EINVAL),
+ * one enslaved to a bridge or bond (-EBUSY).  On success fills
+ * fds[0..nqueues) (the caller owns them) and *res.  On failure returns
+ * -errno (-ENODEV: no such interface) with a malloc'd message in *msg.
+ * Nothing is created, moved or changed.
+ */
+int priv_open_packet(struct priv *pv, const struct priv_packet_req *req,
+    int *fds, struct priv_packet_res *res, char **msg);
 
 /* LINK_STATE: the ifindex (may be NULL) and IFF_UP of ifname in netns.
  * 0, -ENODEV when there is no such link, or -errno. */

@@ -16,6 +16,8 @@
 #ifndef TAPSWITCH_QSBR_H
 #define TAPSWITCH_QSBR_H
 
+#include <stddef.h>
+
 #define QSBR_READERS_MAX 64
 
 struct qsbr;
@@ -39,5 +41,18 @@ void qsbr_online(struct qsbr_reader *r);
 /* Writer: wait for a grace period.  Must not be called by a reader that is
  * online.  Any thread that is not a registered reader may call it. */
 void qsbr_synchronize(struct qsbr *qs);
+
+/*
+ * Writer, without waiting: call fn(arg) once a grace period that starts
+ * now has ended, from a later qsbr_reclaim() (or from qsbr_destroy(),
+ * when no reader is left).  What was unpublished before the call may be
+ * freed by fn.  Main thread, which also runs fn.
+ */
+void qsbr_defer(struct qsbr *qs, void (*fn)(void *arg), void *arg);
+/* Run the deferred work whose grace period has ended; never blocks.
+ * Returns how many ran.  Main thread. */
+size_t qsbr_reclaim(struct qsbr *qs);
+/* How many deferred calls wait for their grace period. */
+size_t qsbr_pending(const struct qsbr *qs);
 
 #endif

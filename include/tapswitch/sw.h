@@ -23,20 +23,19 @@ struct sw;
 
 /*
  * Build and start a switch from conf (copied): MAC table, one worker per
- * queue, and every port of conf with the given backend.  With a non-NULL
+ * queue, and every port of conf, each opened by its type.  With a non-NULL
  * base, link monitors and the aging timer are registered on it.
  * 0, or -errno with a malloc'd message in *err; nothing is left behind on
  * failure (interfaces it created are removed again).  What needs
  * privileges is done in this process.
  */
-int sw_create(const struct conf *conf, const struct port_backend *backend,
-    struct event_base *base, struct sw **out, char **err);
+int sw_create(const struct conf *conf, struct event_base *base,
+    struct sw **out, char **err);
 
 /* As sw_create, with what needs privileges done through pv (priv.h: the
  * privileged helper; NULL: in this process), now and for ports added
  * later.  pv is not owned and must outlive the switch. */
-int sw_create_with(const struct conf *conf,
-    const struct port_backend *backend, struct priv *pv,
+int sw_create_with(const struct conf *conf, struct priv *pv,
     struct event_base *base, struct sw **out, char **err);
 
 /* Stop the workers, close every port and free everything.  Persistent
@@ -45,7 +44,8 @@ int sw_create_with(const struct conf *conf,
 void sw_destroy(struct sw *sw);
 
 /* Add a port while the switch runs.  0, or -errno with *err (-EEXIST when
- * the name or ifname is taken). */
+ * the name or the interface is taken).  A port whose interface is absent
+ * is added, down, and opened when the interface appears (port.h). */
 int sw_port_add(struct sw *sw, const struct conf_port *cp, char **err);
 /* Remove a port and its MAC entries, and its interface, persistent or
  * not.  0 or -ENOENT. */

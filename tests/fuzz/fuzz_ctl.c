@@ -28,10 +28,12 @@ init(void)
 	char *err = NULL;
 
 	log_set_level(LOG_LVL_ERROR);
+	/* Ports are socketpairs: no root, no interfaces. */
+	port_type_register_test(&port_type_dummy, true);
 	if (conf_parse_string("[switch]\nqueues = 1\noffload = no\n"
 	    "fdb_size = 256\n[port a]\nvlan = 10\n[port t]\ntrunk = 10,20\n",
 	    "fuzz.conf", &conf, &err) < 0 ||
-	    sw_create(conf, &port_backend_dummy, NULL, &sw, &err) < 0)
+	    sw_create(conf, NULL, &sw, &err) < 0)
 		abort();
 	conf_free(conf);
 	ctl_create(&ctl);

@@ -34,6 +34,8 @@ init(void)
 	char *err = NULL;
 
 	log_set_level(LOG_LVL_ERROR);
+	/* Ports are socketpairs: no root, no interfaces. */
+	port_type_register_test(&port_type_dummy, true);
 	qsbr_create(&qs);
 	if (fdb_create(64, qs, &fdb) < 0)
 		abort();
@@ -47,7 +49,7 @@ init(void)
 		    (conf[i][3] && conf_port_set(&cp, "native", conf[i][3],
 		    &err) < 0))
 			abort();
-		ports[i] = port_new(&cp, 1, &port_backend_dummy);
+		ports[i] = port_new(&cp, 1);
 		conf_port_destroy(&cp);
 		if (port_table_insert(pt, ports[i]) < 0)
 			abort();

@@ -79,7 +79,7 @@ fi
 check_bad bad-unknown-key.conf \
     '4: unknown key "vlna" in [port web1] (did you mean "vlan"?)'
 check_bad bad-vlan-trunk.conf \
-    '2: [port web1] sets both vlan and trunk; an access port has vlan =, a trunk has trunk ='
+    '5: [port web1] sets both vlan and trunk; an access port has vlan =, a trunk has trunk ='
 check_bad bad-vlan-range.conf \
     '4: bad value "5000" for vlan in [port web1]: VLAN must be 1..4094'
 check_bad bad-mtu.conf \
@@ -91,7 +91,7 @@ check_bad bad-dup-ifname.conf \
 check_bad bad-many.conf \
     '4: bad value "0" for queues in [switch]: expected an integer 1..16' \
     '5: bad value "maybe" for offload in [switch]: expected yes or no (or true/false, on/off, 1/0)' \
-    '7: [port web1] sets native without trunk'
+    '10: [port web1] sets native without trunk'
 
 # A file that cannot be read is an error too (exit 1, one message).
 rc=0

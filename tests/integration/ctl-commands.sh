@@ -135,8 +135,8 @@ $CTL_OUT"
 log "ok: status"
 
 # ---- port list / port show
-PORT_FIELDS='["name","ifname","ifindex","netns","mtu","vlan","trunk",
-    "native","mac_limit","state","queues","macs","counters"]'
+PORT_FIELDS='["name","type","ifname","ifindex","netns","mtu","vlan","trunk",
+    "native","mac_limit","state","reason","queues","macs","counters"]'
 COUNTERS='["rx_packets","rx_bytes","tx_packets","tx_bytes","rx_errors",
     "rx_runt","rx_oversize","rx_vlan","rx_src_mcast","rx_link_local",
     "rx_hairpin","tx_oversize","tx_down","tx_errors","learn_limit"]'
@@ -144,6 +144,9 @@ COUNTERS='["rx_packets","rx_bytes","tx_packets","tx_bytes","rx_errors",
 PORT_SHAPE="($PORT_FIELDS - keys == []) and ($COUNTERS - (.counters | keys)
     == []) and (.counters | all(.[]; type == \"number\" and . >= 0)) and
     (.name | type) == \"string\" and (.ifname | type) == \"string\" and
+    (.type == \"tap\" or .type == \"system\") and
+    ((.state == \"up\" and .reason == null) or
+    (.state == \"down\" and (.reason | type) == \"string\")) and
     (.ifindex | type) == \"number\" and .ifindex > 0 and
     ((.netns | type) == \"string\" or .netns == null) and
     (.mtu | type) == \"number\" and (.mac_limit | type) == \"number\" and
@@ -163,7 +166,8 @@ ifindex_a=$(nsx "$NS_A" cat "/sys/class/net/$IF_A/ifindex")
 json_ok "$P" ".name == \"a\" and .ifname == \"$IF_A\" and
     .ifindex == $ifindex_a and .netns == \"$NS_A\" and .mtu == 1500 and
     .vlan == 1 and .trunk == null and .native == null and .mac_limit == 0 and
-    .state == \"up\" and .queues == 2 and .macs >= 1" "port show a: values"
+    .state == \"up\" and .queues == 2 and .macs >= 1 and .type == \"tap\" and
+    .persist == true" "port show a: values"
 ctl_json P port show v
 json_ok "$P" '.vlan == 7 and .mac_limit == 4 and .trunk == null' \
     "port show v: vlan 7, mac_limit 4"
@@ -185,13 +189,13 @@ json_ok "$P1" '.counters.rx_errors == 0 and .counters.tx_errors == 0 and
     .counters.tx_down == 0' "port a: no drops"
 
 ctl_status 0 port list
-grep -qE '^NAME +IFNAME +NETNS +STATE +VLAN +MTU +RX_PKTS +TX_PKTS +DROPS$' \
+grep -qE '^NAME +TYPE +IFNAME +NETNS +STATE +VLAN +MTU +RX_PKTS +TX_PKTS +DROPS$' \
     <<<"$CTL_OUT" || fail "port list (table): no header line in:
 $CTL_OUT"
-grep -qE "^a +$IF_A +$NS_A +up +1 +1500 +[0-9]+ +[0-9]+ +0$" <<<"$CTL_OUT" ||
+grep -qE "^a +tap +$IF_A +$NS_A +up +1 +1500 +[0-9]+ +[0-9]+ +0$" <<<"$CTL_OUT" ||
 	fail "port list (table): no row for a in:
 $CTL_OUT"
-grep -qE "^t +$IF_T +$NS_T +up +trunk 7,20-22 native 7 +1500 " <<<"$CTL_OUT" ||
+grep -qE "^t +tap +$IF_T +$NS_T +up +trunk 7,20-22 native 7 +1500 " <<<"$CTL_OUT" ||
 	fail "port list (table): no row for trunk t in:
 $CTL_OUT"
 ctl_status 0 port show a

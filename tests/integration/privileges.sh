@@ -87,7 +87,7 @@ HELPER=$(helper_pid)
 [[ -n $HELPER ]] || fail "no tapswitchd-priv child of $MAIN"
 [[ $(proc_status "$HELPER" Uid) == "0 0 0 0" ]] ||
 	fail "helper Uid: $(proc_status "$HELPER" Uid), want 0"
-NET_SYS=0000000000201000		# CAP_NET_ADMIN (12) | CAP_SYS_ADMIN (21)
+NET_SYS=0000000000203000		# CAP_NET_ADMIN (12) | CAP_NET_RAW (13) | CAP_SYS_ADMIN (21)
 for set in Eff Prm Bnd; do
 	[[ $(caps "$HELPER" $set) == "$NET_SYS" ]] ||
 		fail "helper Cap$set: $(caps "$HELPER" $set), want $NET_SYS"

@@ -101,8 +101,8 @@ START_TEST(test_design_example)
 	ck_assert_uint_eq(p->mac_limit, 16);
 	ck_assert_str_eq(p->netns, "web1");
 	ck_assert_uint_eq(p->line, 8);
-	ck_assert(p->has_vlan && p->has_ifname);
-	ck_assert(!p->has_trunk && !p->has_native);
+	ck_assert(conf_port_given(p, "vlan") && conf_port_given(p, "ifname"));
+	ck_assert(!conf_port_given(p, "trunk") && !conf_port_given(p, "native"));
 	ck_assert_ptr_eq(conf_find_port(conf, "web1"), p);
 	ck_assert_ptr_null(conf_find_port(conf, "web2"));
 	conf_free(conf);
@@ -135,8 +135,8 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(p->mac_limit, 0);
 	ck_assert_ptr_null(p->netns);
 	ck_assert_uint_eq(p->line, 1);
-	ck_assert(!p->has_vlan && !p->has_trunk && !p->has_native &&
-	    !p->has_ifname);
+	ck_assert(!conf_port_given(p, "vlan") && !conf_port_given(p, "trunk") && !conf_port_given(p, "native") &&
+	    !conf_port_given(p, "ifname"));
 	ck_assert_str_eq(conf->ports[1].name, "b");
 	ck_assert_uint_eq(conf->ports[1].mtu, 68);
 	ck_assert_uint_eq(conf->ports[1].line, 2);
@@ -250,7 +250,7 @@ START_TEST(test_trunk_native)
 	    "trunk = 4094\n");
 	const struct conf_port *p = &conf->ports[0];
 
-	ck_assert(p->trunk && p->has_trunk && p->has_native);
+	ck_assert(p->trunk && conf_port_given(p, "trunk") && conf_port_given(p, "native"));
 	ck_assert_uint_eq(p->vlan, 0);
 	ck_assert_uint_eq(p->native, 10);
 	ck_assert(vlan_set_has(&p->trunk_vlans, 10));
@@ -364,7 +364,7 @@ START_TEST(test_port_keys)
 	struct conf *conf = parse_ok(
 	    "[port a.b-c_D]\n"
 	    "ifname = x\n"
-	    "mtu = 65535\n"
+	    "mtu = 65521\n"
 	    "mac_limit = 0\n"
 	    "netns = ns-1.a_b\n"
 	    "[port x]\n"
@@ -375,7 +375,7 @@ START_TEST(test_port_keys)
 
 	ck_assert_str_eq(conf->ports[0].name, "a.b-c_D");
 	ck_assert_str_eq(conf->ports[0].ifname, "x");
-	ck_assert_uint_eq(conf->ports[0].mtu, 65535);
+	ck_assert_uint_eq(conf->ports[0].mtu, 65521);
 	ck_assert_str_eq(conf->ports[0].netns, "ns-1.a_b");
 	/* Port x is named like port a.b-c_D's interface: that is fine. */
 	ck_assert_str_eq(conf->ports[1].ifname, "y");
@@ -563,11 +563,15 @@ START_TEST(test_structure_errors)
 	parse_bad("[port a]\nifname = b\n\n[port b]\n",
 	    "test.conf:4: ifname \"b\" of [port b] is already used by "
 	    "[port a]");
+	/* At the line of the second of the two keys, in either order. */
 	parse_bad("[port web1]\nvlan = 10\ntrunk = 10,20\n",
-	    "test.conf:1: [port web1] sets both vlan and trunk; an access "
+	    "test.conf:3: [port web1] sets both vlan and trunk; an access "
 	    "port has vlan =, a trunk has trunk =");
-	parse_bad("[port web1]\nnative = 10\n",
-	    "test.conf:1: [port web1] sets native without trunk");
+	parse_bad("[port web1]\ntrunk = 10,20\nmtu = 9000\nvlan = 10\n",
+	    "test.conf:4: [port web1] sets both vlan and trunk; an access "
+	    "port has vlan =, a trunk has trunk =");
+	parse_bad("[port web1]\n\nnative = 10\n",
+	    "test.conf:3: [port web1] sets native without trunk");
 	parse_bad("[port web1]\nmtu = 9000\nvlan = 2\nmtu = 1500\n",
 	    "test.conf:4: duplicate key \"mtu\" in [port web1] (first set at "
 	    "line 2)");
@@ -634,14 +638,14 @@ START_TEST(test_many_errors_in_one_file)
 	    "ifname = a\n",		/* 11 */
 	    "test.conf:2: bad value \"0\" for queues in [switch]: expected an "
 	    "integer 1..16\n"
-	    "test.conf:3: [port a] sets both vlan and trunk; an access port "
-	    "has vlan =, a trunk has trunk =\n"
 	    "test.conf:4: unknown key \"vlna\" in [port a] (did you mean "
 	    "\"vlan\"?)\n"
+	    "test.conf:6: [port a] sets both vlan and trunk; an access port "
+	    "has vlan =, a trunk has trunk =\n"
 	    "test.conf:7: duplicate port \"a\" (first defined at line 3)\n"
 	    "test.conf:8: bad value \"1\" for mtu in [port a]: expected an "
 	    "integer 68..65535\n"
-	    "test.conf:9: [port b] sets native without trunk\n"
+	    "test.conf:10: [port b] sets native without trunk\n"
 	    "test.conf:11: ifname \"a\" of [port b] is already used by "
 	    "[port a]");
 }
@@ -702,7 +706,7 @@ START_TEST(test_port_set_and_check)
 	    "1..4094");
 	free(err);
 	ck_assert_uint_eq(p.vlan, 1);
-	ck_assert(!p.has_vlan);
+	ck_assert(!conf_port_given(&p, "vlan"));
 	ck_assert_int_eq(conf_port_check(&p, &err), 0);
 
 	ck_assert_int_eq(conf_port_set(&p, "native", "7", &err), 0);
@@ -791,7 +795,8 @@ START_TEST(test_port_equal_and_copy)
 	CHANGED(b.ifname[0] = 'q');
 	CHANGED(b.mtu = 9000);
 	CHANGED(b.vlan = 5);
-	CHANGED(b.trunk = false);
+	CHANGED(b.given = 0);
+	CHANGED(b.type = conf_type_find("system"));
 	CHANGED(vlan_set_add(&b.trunk_vlans, 30));
 	CHANGED(b.native = 10);
 	CHANGED(b.mac_limit = 3);
@@ -800,6 +805,122 @@ START_TEST(test_port_equal_and_copy)
 #undef CHANGED
 	conf_port_destroy(&b);
 	conf_port_destroy(&a);
+}
+END_TEST
+
+/* ---- Port types ---- */
+
+START_TEST(test_port_types)
+{
+	struct conf *conf = parse_ok(
+	    "[port up]\n"
+	    "ifname = eth1\n"		/* before its type: fine */
+	    "type = system\n"
+	    "trunk = 10,20\n"
+	    "[port vm]\n"
+	    "type = system\n"
+	    "ifname = vnet0\n"
+	    "netns = hv\n"
+	    "[port t]\n"
+	    "type = tap\n"
+	    "persist = no\n"
+	    "[port eth1]\n"		/* a TAP "eth1" in netns x: another one */
+	    "netns = x\n");
+
+	ck_assert_str_eq(conf->ports[0].type->name, "system");
+	ck_assert_str_eq(conf->ports[0].ifname, "eth1");
+	ck_assert_ptr_null(conf->ports[0].netns);
+	ck_assert(conf->ports[0].trunk);
+	ck_assert(conf_port_given(&conf->ports[0], "type"));
+	ck_assert_str_eq(conf->ports[1].type->name, "system");
+	ck_assert_str_eq(conf->ports[1].netns, "hv");
+	ck_assert_str_eq(conf->ports[2].type->name, "tap");
+	ck_assert_str_eq(conf->ports[3].type->name, "tap");
+	ck_assert(!conf_port_given(&conf->ports[3], "type"));
+	ck_assert_str_eq(conf->ports[3].ifname, "eth1");
+	conf_free(conf);
+
+	parse_bad("[port up]\ntype = system\n",
+	    "test.conf:2: [port up] needs ifname =: a system port is an "
+	    "existing interface, attached through AF_PACKET");
+	parse_bad("[port up]\ntype = system\nifname = eth1\nmtu = 9000\n",
+	    "test.conf:4: [port up] sets mtu, but a system port takes the "
+	    "MTU of its interface (change that with \"ip link set eth1 mtu "
+	    "N\")");
+	parse_bad("[port up]\npersist = no\nifname = eth1\ntype = system\n",
+	    "test.conf:2: \"persist\" is not a key of a system port in "
+	    "[port up] (it is one of type tap)");
+	parse_bad("[port up]\ntype = sytsem\nifname = eth1\n",
+	    "test.conf:2: bad value \"sytsem\" for type in [port up]: the "
+	    "port types are tap, system");
+	parse_bad("[port up]\ntype = system\nifname = eth1\nnetsn = a\n",
+	    "test.conf:4: unknown key \"netsn\" in [port up] (did you mean "
+	    "\"netns\"?)");
+	parse_bad("[port up]\ntype = system\ntype = tap\nifname = e\n",
+	    "test.conf:3: duplicate key \"type\" in [port up] (first set at "
+	    "line 2)");
+	/* One interface, one port, whatever their types. */
+	parse_bad("[port a]\nifname = vnet0\n[port b]\ntype = system\n"
+	    "ifname = vnet0\n",
+	    "test.conf:5: ifname \"vnet0\" of [port b] is already used by "
+	    "[port a]");
+	parse_bad("[port a]\nnetns = n\n[port b]\ntype = system\n"
+	    "netns = n\nifname = a\n",
+	    "test.conf:6: ifname \"a\" (namespace n) of [port b] is already "
+	    "used by [port a]");
+	/* The TAP's limit is the tap type's check. */
+	parse_bad("[port t]\nmtu = 65522\n",
+	    "test.conf:2: [port t] has mtu 65522, but a TAP allows at most "
+	    "65521");
+}
+END_TEST
+
+START_TEST(test_port_type_runtime)
+{
+	struct conf_port a, b;
+	char *err = NULL;
+
+	/* As "port add" does it: type first, then the rest. */
+	conf_port_init(&a, "up");
+	ck_assert_int_eq(conf_port_set(&a, "type", "system", &err), 0);
+	ck_assert_ptr_null(a.ifname);
+	ck_assert_int_eq(conf_port_check(&a, &err), -EINVAL);
+	ck_assert_str_eq(err, "[port up] needs ifname =: a system port is an "
+	    "existing interface, attached through AF_PACKET");
+	free(err);
+	ck_assert_int_eq(conf_port_set(&a, "persist", "no", &err), -EINVAL);
+	ck_assert_str_eq(err, "\"persist\" is not a key of a system port (it "
+	    "is one of type tap)");
+	free(err);
+	ck_assert_int_eq(conf_port_set(&a, "ifname", "veth0", &err), 0);
+	ck_assert_int_eq(conf_port_check(&a, &err), 0);
+
+	/* Copies compare equal; every key of the type takes part. */
+	conf_port_copy(&b, &a);
+	ck_assert(conf_port_equal(&a, &b));
+	ck_assert_int_eq(conf_port_set(&b, "netns", "n", &err), 0);
+	ck_assert(!conf_port_equal(&a, &b));
+	conf_port_destroy(&b);
+
+	conf_port_init(&b, "up");
+	ck_assert_int_eq(conf_port_set(&b, "ifname", "veth0", &err), 0);
+	ck_assert(!conf_port_equal(&a, &b));	/* a tap port */
+	ck_assert(conf_port_same_link(&a, &b));
+	conf_port_destroy(&b);
+
+	/* A key that lives in the type's settings (tap: persist). */
+	conf_port_destroy(&a);
+	conf_port_init(&a, "t");
+	conf_port_init(&b, "t");
+	ck_assert(conf_port_equal(&a, &b));
+	ck_assert_int_eq(conf_port_set(&b, "persist", "yes", &err), 0);
+	ck_assert(!conf_port_equal(&a, &b));	/* given now */
+	ck_assert_int_eq(conf_port_set(&a, "persist", "no", &err), 0);
+	ck_assert(!conf_port_equal(&a, &b));
+	ck_assert_int_eq(conf_port_set(&a, "persist", "yes", &err), 0);
+	ck_assert(conf_port_equal(&a, &b));
+	conf_port_destroy(&a);
+	conf_port_destroy(&b);
 }
 END_TEST
 
@@ -1008,6 +1129,8 @@ conf_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("port");
+	tcase_add_test(tc, test_port_types);
+	tcase_add_test(tc, test_port_type_runtime);
 	tcase_add_test(tc, test_port_set_and_check);
 	tcase_add_test(tc, test_port_name_valid);
 	tcase_add_test(tc, test_port_equal_and_copy);

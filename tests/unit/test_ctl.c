@@ -32,7 +32,7 @@ setup(void)
 	    "[port b]\nvlan = 10\nmac_limit = 5\n"
 	    "[port t]\ntrunk = 10,20\nnative = 20\n",
 	    "test.conf", &conf, &err) == 0, "%s", err);
-	ck_assert_msg(sw_create(conf, &port_backend_dummy, NULL, &sw, &err)
+	ck_assert_msg(sw_create(conf, NULL, &sw, &err)
 	    == 0, "%s", err);
 	conf_free(conf);
 	ctl_create(&ctl);
@@ -455,5 +455,7 @@ int
 main(void)
 {
 	log_set_level(LOG_LVL_ERROR);	/* the tests provoke warnings */
+	/* Ports are socketpairs: no root, no interfaces. */
+	port_type_register_test(&port_type_dummy, true);
 	return unit_run(ctl_suite());
 }

@@ -91,7 +91,7 @@ add_port(const char *name, const char *k1, const char *v1, const char *k2,
 	struct port *p;
 
 	port_conf(&cp, name, k1, v1, k2, v2);
-	p = port_new(&cp, 1, &port_backend_dummy);
+	p = port_new(&cp, 1);
 	conf_port_destroy(&cp);
 	ck_assert_int_eq(port_table_insert(pt, p), 0);
 	port_set_up(p, true);
@@ -419,7 +419,7 @@ sw_up(unsigned queues, bool offload, struct conf_port *ports, size_t n)
 	conf.ports = ports;
 	conf.n_ports = n;
 	vnet = offload;
-	r = sw_create(&conf, &port_backend_dummy, NULL, &sw, &err);
+	r = sw_create(&conf, NULL, &sw, &err);
 	ck_assert_msg(r == 0, "sw_create: %s", err ? err : "?");
 	for (size_t i = 0; i < n; i++)
 		conf_port_destroy(&ports[i]);
@@ -1014,5 +1014,7 @@ int
 main(void)
 {
 	log_set_level(LOG_LVL_ERROR);	/* the tests provoke warnings */
+	/* Ports are socketpairs: no root, no interfaces. */
+	port_type_register_test(&port_type_dummy, true);
 	return unit_run(fwd_suite());
 }
