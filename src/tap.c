@@ -33,8 +33,10 @@
  *    receive path and would put GRO on every write; our writes are already
  *    super-frames.  The per-queue ring towards us holds txqueuelen frames
  *    (1000); with 64 KiB super-frames that is ample, and a longer ring
- *    only adds latency.  The TAP is created with the mq qdisc, one child
- *    per queue, so the kernel side does not serialise the queues either.
+ *    only adds latency.  A TAP the daemon creates gets noqueue as its root
+ *    qdisc (nl_link_setup), as a veth has: a TAP never stops its queue,
+ *    so a qdisc would hold nothing, and the kernel side does not
+ *    serialise the queues either.
  */
 #include "config.h"
 

@@ -199,10 +199,12 @@ worker_tx_done(struct worker *w, const struct tx_slot *t, ssize_t r)
 		return;
 	}
 	ctr_add(&c->tx_errors, 1);
-	/* A full or downed queue is ordinary, and so is a TAP that was just
-	 * deleted (EBADFD: the link monitor reports it and takes the port
-	 * down); anything else is worth a (rate-limited) word. */
-	if (r != -EAGAIN && r != -ENOBUFS && r != -EIO && r != -EBADFD)
+	/* A full or downed queue is ordinary, and so is an interface that
+	 * was just deleted or went down (EBADFD, ENXIO, ENETDOWN: the link
+	 * monitor reports it and takes the port down); anything else is
+	 * worth a (rate-limited) word. */
+	if (r != -EAGAIN && r != -ENOBUFS && r != -EIO && r != -EBADFD &&
+	    r != -ENETDOWN && r != -ENXIO)
 		log_rl(LOG_LVL_WARN, "port %s queue %u: write: %s",
 		    t->out->conf.name, w->q, strerror((int)-r));
 }
@@ -410,7 +412,11 @@ worker_rx_done(struct worker *w, struct port *in, unsigned i, ssize_t r,
     unsigned *n)
 {
 	if (r < 0) {
-		if (r != -EAGAIN)
+		/* ENETDOWN: a packet socket reports, once, that its
+		 * interface went down (or was down when it was bound); it
+		 * works again when the link comes up.  Anything else means
+		 * the fd is done for (a deleted TAP: EBADFD). */
+		if (r != -EAGAIN && r != -ENETDOWN)
 			worker_drop_fd(w, in, (int)-r);
 		return false;
 	}
@@ -637,10 +643,12 @@ worker_main(void *arg)
 			p = port_table_get(w->dp->ports, (uint32_t)id);
 			if (!p)
 				continue;	/* removed meanwhile */
-			if (evs[i].events & EPOLLIN) {
+			if (evs[i].events & (EPOLLIN | EPOLLERR)) {
+				/* A pending error comes out of the read,
+				 * which says whether it is for good. */
 				worker_serve(w, p, now);
 				last = p->id;
-			} else if (evs[i].events & (EPOLLERR | EPOLLHUP))
+			} else if (evs[i].events & EPOLLHUP)
 				worker_drop_fd(w, p, 0);
 			/* Nothing of p is held past its batch.  A pass over
 			 * many ports that all flood to many ports can take

@@ -1,7 +1,8 @@
 /*
  * test_fwd.c - frame classification, the forwarding decision and the
- * worker data path, without root: ports use the dummy backend
- * (socketpairs), so frames go through the real readv/decide/writev code.
+ * worker data path, without root: ports are of the dummy types
+ * (socketpairs), so frames go through the worker's real read(2), decide
+ * and write(2)/writev(2) code.
  */
 #include "config.h"
 
@@ -545,6 +546,64 @@ START_TEST(test_worker_flood_then_unicast)
 }
 END_TEST
 
+/*
+ * A single-channel type (dummy1) under 2 workers: frames that arrive on
+ * either queue of the others reach its one socket (every worker writes
+ * to it), and what it sends is read by its owner worker alone and
+ * forwarded on that worker's queue of the others.
+ */
+START_TEST(test_worker_single_channel)
+{
+	struct conf_port ports[3];
+	uint8_t f[256], g[256];
+	struct port_counters pc;
+	struct port *s;
+	unsigned owner, other;
+
+	port_conf(&ports[0], "a", NULL, NULL, NULL, NULL);
+	port_conf(&ports[1], "b", NULL, NULL, NULL, NULL);
+	port_conf(&ports[2], "s", "type", "dummy1", NULL, NULL);
+	sw_up(2, false, ports, 3);
+	s = sw_port_find(sw, "s");
+	ck_assert_int_eq(peer("s", 0), peer("s", 1));
+	for (owner = 0; owner < 2 && !port_reads(s, owner); owner++)
+		;
+	ck_assert_uint_lt(owner, 2);
+	other = 1 - owner;
+	ck_assert(!port_reads(s, other));
+	ck_assert(port_reads(sw_port_find(sw, "a"), other));
+
+	/* Broadcasts from A on both queues reach S. */
+	for (unsigned q = 0; q < 2; q++) {
+		make_frame(f, 100 + q, MAC_BCAST, MAC_A, NO_TAG);
+		inject("a", q, NULL, f, 100 + q);
+		ck_assert_int_eq(collect("s", 0, NULL, g, sizeof(g)),
+		    100 + (int)q);
+		ck_assert_mem_eq(g, f, 100 + q);
+		ck_assert_int_eq(collect("b", q, NULL, g, sizeof(g)),
+		    100 + (int)q);
+	}
+	/* S answers A: read by the owner, sent on the owner's queue of A. */
+	make_frame(f, 90, MAC_A, MAC_C, NO_TAG);
+	inject("s", 0, NULL, f, 90);
+	ck_assert_int_eq(collect("a", owner, NULL, g, sizeof(g)), 90);
+	ck_assert_mem_eq(g, f, 90);
+	ck_assert(quiet("a", other));
+	/* Learned: A -> S is unicast from either worker. */
+	for (unsigned q = 0; q < 2; q++) {
+		make_frame(f, 80, MAC_C, MAC_A, NO_TAG);
+		inject("a", q, NULL, f, 80);
+		ck_assert_int_eq(collect("s", 0, NULL, g, sizeof(g)), 80);
+	}
+	ck_assert(quiet("b", 0) && quiet("b", 1));
+	counters("s", &pc);
+	ck_assert_uint_eq(pc.tx_packets, 4);
+	ck_assert_uint_eq(pc.rx_packets, 1);
+	ck_assert_uint_eq(s->queues[other].ctr.tx_packets, 2);
+	sw_destroy(sw);
+}
+END_TEST
+
 START_TEST(test_worker_vlan_push_pop)
 {
 	struct conf_port ports[3];
@@ -968,6 +1027,7 @@ worker_tests(TCase *tc)
 {
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_worker_flood_then_unicast, 0, 2);
+	tcase_add_test(tc, test_worker_single_channel);
 	tcase_add_test(tc, test_worker_vlan_push_pop);
 	tcase_add_test(tc, test_worker_vnet_header_offsets);
 	tcase_add_test(tc, test_worker_vnet_header_unchanged);
@@ -1016,5 +1076,6 @@ main(void)
 	log_set_level(LOG_LVL_ERROR);	/* the tests provoke warnings */
 	/* Ports are socketpairs: no root, no interfaces. */
 	port_type_register_test(&port_type_dummy, true);
+	port_type_register_test(&port_type_dummy1, false);
 	return unit_run(fwd_suite());
 }
