@@ -931,6 +931,31 @@ names_fit(const char *netns, const char *ifname)
 	    (!ifname || strlen(ifname) < IFNAMSIZ);
 }
 
+/* Send rq (an OPEN_* request for rq->nqueues fds, filled in from names
+ * that fit) and take the answer's fds into fds.  0, or -errno with a
+ * malloc'd message in *msg. */
+static int
+open_call(struct priv *pv, struct priv_req *rq, int *fds,
+    struct priv_resp *resp, char **msg)
+{
+	int err;
+
+	if (rq->nqueues < 1 || rq->nqueues > PRIV_FDS_MAX) {
+		*msg = xasprintf("invalid queue count %u", rq->nqueues);
+		return -EINVAL;
+	}
+	if ((err = priv_call(pv, rq, resp, fds, rq->nqueues)) < 0) {
+		*msg = gone_message(pv);
+		return err;
+	}
+	if (resp->err < 0) {
+		*msg = xstrdup(resp->message[0] ? resp->message :
+		    strerror(-resp->err));
+		return resp->err;
+	}
+	return 0;
+}
+
 int
 priv_open_port(struct priv *pv, const struct priv_port_req *req, int *fds,
     struct priv_port_res *res, char **msg)
@@ -942,10 +967,8 @@ priv_open_port(struct priv *pv, const struct priv_port_req *req, int *fds,
 	memset(res, 0, sizeof(*res));
 	if (!pv)
 		return open_port_local(req, fds, res, msg);
-	if (!names_fit(req->netns, req->ifname) || req->nqueues < 1 ||
-	    req->nqueues > PRIV_FDS_MAX) {
-		*msg = xasprintf("invalid interface or namespace name, or "
-		    "queue count");
+	if (!names_fit(req->netns, req->ifname)) {
+		*msg = xasprintf("invalid interface or namespace name");
 		return -EINVAL;
 	}
 	req_init(&rq, PRIV_OPEN_PORT, req->netns, req->ifname);
@@ -953,15 +976,8 @@ priv_open_port(struct priv *pv, const struct priv_port_req *req, int *fds,
 	rq.mtu = req->mtu;
 	rq.vnet_hdr = req->vnet_hdr;
 	rq.persist = req->persist;
-	if ((err = priv_call(pv, &rq, &resp, fds, req->nqueues)) < 0) {
-		*msg = gone_message(pv);
+	if ((err = open_call(pv, &rq, fds, &resp, msg)) < 0)
 		return err;
-	}
-	if (resp.err < 0) {
-		*msg = xstrdup(resp.message[0] ? resp.message :
-		    strerror(-resp.err));
-		return resp.err;
-	}
 	res->ifindex = resp.ifindex;
 	res->created = resp.created;
 	res->up = resp.up;
@@ -979,24 +995,15 @@ priv_open_packet(struct priv *pv, const struct priv_packet_req *req, int *fds,
 	memset(res, 0, sizeof(*res));
 	if (!pv)
 		return open_packet_local(req, fds, res, msg);
-	if (!names_fit(req->netns, req->ifname) || req->nqueues < 1 ||
-	    req->nqueues > PRIV_FDS_MAX) {
-		*msg = xasprintf("invalid interface or namespace name, or "
-		    "queue count");
+	if (!names_fit(req->netns, req->ifname)) {
+		*msg = xasprintf("invalid interface or namespace name");
 		return -EINVAL;
 	}
 	req_init(&rq, PRIV_OPEN_PACKET, req->netns, req->ifname);
 	rq.nqueues = req->nqueues;
 	rq.vnet_hdr = req->vnet_hdr;
-	if ((err = priv_call(pv, &rq, &resp, fds, req->nqueues)) < 0) {
-		*msg = gone_message(pv);
+	if ((err = open_call(pv, &rq, fds, &resp, msg)) < 0)
 		return err;
-	}
-	if (resp.err < 0) {
-		*msg = xstrdup(resp.message[0] ? resp.message :
-		    strerror(-resp.err));
-		return resp.err;
-	}
 	res->ifindex = resp.ifindex;
 	res->mtu = resp.mtu;
 	res->up = resp.up;
