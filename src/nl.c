@@ -356,27 +356,6 @@ out:
 }
 
 int
-nl_link_get(const char *netns, const char *ifname, int *ifindex, bool *up)
-{
-	struct rtnl_link *link;
-	struct nl_sock *sk;
-	enum nl_step why;
-	int err;
-
-	if ((err = sock_open(netns, &sk, &why)) < 0)
-		return err;
-	if ((err = link_find(sk, ifname, &link)) == 0) {
-		if (ifindex)
-			*ifindex = rtnl_link_get_ifindex(link);
-		if (up)
-			*up = (rtnl_link_get_flags(link) & IFF_UP) != 0;
-		rtnl_link_put(link);
-	}
-	sock_close(sk);
-	return err;
-}
-
-int
 nl_link_info(const char *netns, const char *ifname, struct nl_link_info *out)
 {
 	struct rtnl_link *link, *master;

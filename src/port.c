@@ -108,6 +108,13 @@ port_new(const struct conf_port *cp, unsigned nqueues)
 }
 
 void
+port_set_mtu(struct port *p, unsigned mtu)
+{
+	__atomic_store_n(&p->max_frame, (size_t)mtu + ETH_HDR_LEN,
+	    __ATOMIC_RELAXED);
+}
+
+void
 port_set_reason(struct port *p, const char *reason)
 {
 	free(p->reason);
@@ -131,9 +138,9 @@ port_open(struct port *p, struct priv *pv, bool vnet_hdr, char **err)
 	if (!(p->type->caps & PORT_CAP_MULTIQUEUE))
 		for (unsigned q = 1; q < p->nqueues; q++)
 			p->fds[q] = p->fds[0];
+	p->mtu_follows = mtu != 0;
 	if (mtu)
-		__atomic_store_n(&p->max_frame, (size_t)mtu + ETH_HDR_LEN,
-		    __ATOMIC_RELAXED);
+		port_set_mtu(p, mtu);
 	p->opened = true;
 	port_set_reason(p, NULL);
 	return 0;

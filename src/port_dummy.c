@@ -92,9 +92,10 @@ dummy_close(struct port *p)
 }
 
 static int
-dummy_link_state(struct port *p, bool *up)
+dummy_link_state(struct port *p, bool *up, unsigned *mtu)
 {
 	*up = port_is_up(p);
+	*mtu = 0;
 	return 0;
 }
 

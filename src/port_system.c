@@ -84,10 +84,14 @@ system_close(struct port *p)
 }
 
 static int
-system_link_state(struct port *p, bool *up)
+system_link_state(struct port *p, bool *up, unsigned *mtu)
 {
-	return priv_link_state(p->pv, p->conf.netns, p->conf.ifname, NULL,
-	    up);
+	struct priv_link l;
+	int r = priv_link_state(p->pv, p->conf.netns, p->conf.ifname, &l);
+
+	*up = l.up;
+	*mtu = l.mtu;
+	return r;
 }
 
 const struct port_type port_type_system = {

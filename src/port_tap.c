@@ -118,10 +118,14 @@ tap_port_close(struct port *p)
 }
 
 static int
-tap_port_link_state(struct port *p, bool *up)
+tap_port_link_state(struct port *p, bool *up, unsigned *mtu)
 {
-	return priv_link_state(p->pv, p->conf.netns, p->conf.ifname, NULL,
-	    up);
+	struct priv_link l;
+	int r = priv_link_state(p->pv, p->conf.netns, p->conf.ifname, &l);
+
+	*up = l.up;
+	*mtu = l.mtu;
+	return r;
 }
 
 /* A reload that changes a port keeps a persistent TAP that stays the

@@ -181,6 +181,7 @@ static int
 open_port_local(const struct priv_port_req *req, int *fds,
     struct priv_port_res *res, char **msg)
 {
+	struct nl_link_info li;
 	struct tap_call c = { .req = req, .fds = fds };
 	enum nl_step why = NL_STEP_NONE;
 	char *where;
@@ -207,14 +208,15 @@ open_port_local(const struct priv_port_req *req, int *fds,
 		*msg = setup_error(req, why, err);
 		goto fail;
 	}
-	if ((err = nl_link_get(req->netns, req->ifname, &res->ifindex,
-	    &res->up)) < 0) {
+	if ((err = nl_link_info(req->netns, req->ifname, &li)) < 0) {
 		where = in_netns(req->netns);
 		*msg = xasprintf("cannot look up %s%s: %s", req->ifname, where,
 		    strerror(-err));
 		free(where);
 		goto fail;
 	}
+	res->ifindex = li.ifindex;
+	res->up = li.up;
 	res->created = c.created;
 	return 0;
 
@@ -484,12 +486,12 @@ serve_one(int sock, const struct priv_req *rq, const char *const *cleanup)
 		break;
 	}
 	case PRIV_LINK_STATE: {
-		int ifindex = 0;
-		bool up = false;
+		struct nl_link_info li;
 
-		err = nl_link_get(netns, rq->ifname, &ifindex, &up);
-		resp.ifindex = ifindex;
-		resp.up = up;
+		err = nl_link_info(netns, rq->ifname, &li);
+		resp.ifindex = li.ifindex;
+		resp.mtu = li.mtu;
+		resp.up = li.up;
 		break;
 	}
 	case PRIV_MONITOR:
@@ -1012,14 +1014,20 @@ priv_open_packet(struct priv *pv, const struct priv_packet_req *req, int *fds,
 
 int
 priv_link_state(struct priv *pv, const char *netns, const char *ifname,
-    int *ifindex, bool *up)
+    struct priv_link *out)
 {
 	struct priv_resp resp;
 	struct priv_req rq;
+	struct nl_link_info li;
 	int err;
 
-	if (!pv)
-		return nl_link_get(netns, ifname, ifindex, up);
+	memset(out, 0, sizeof(*out));
+	if (!pv) {
+		if ((err = nl_link_info(netns, ifname, &li)) < 0)
+			return err;
+		*out = (struct priv_link){ li.ifindex, li.mtu, li.up };
+		return 0;
+	}
 	if (!names_fit(netns, ifname))
 		return -EINVAL;
 	req_init(&rq, PRIV_LINK_STATE, netns, ifname);
@@ -1027,10 +1035,7 @@ priv_link_state(struct priv *pv, const char *netns, const char *ifname,
 		return err;
 	if (resp.err < 0)
 		return resp.err;
-	if (ifindex)
-		*ifindex = resp.ifindex;
-	if (up)
-		*up = resp.up;
+	*out = (struct priv_link){ resp.ifindex, resp.mtu, resp.up != 0 };
 	return 0;
 }
 

@@ -125,6 +125,7 @@ sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
 	for (unsigned i = 0; i < set->n; i++) {
 		struct port *p = set->ports[i];
 		bool was_up = port_is_up(p), up;
+		unsigned mtu;
 		char *why;
 		int r;
 
@@ -160,13 +161,19 @@ sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
 		/* Events queue up while ports are being set up, so an event
 		 * may describe a state that is already gone (a new TAP is
 		 * "down" before we bring it up): go by the state now. */
-		r = p->type->link_state(p, &up);
+		r = p->type->link_state(p, &up, &mtu);
 		if (r == -ENODEV)
 			continue;
 		/* Without an answer (the privileged helper is gone), the
 		 * event is the best there is. */
 		if (r < 0)
 			up = ev_up;
+		else if (p->mtu_follows && mtu &&
+		    mtu + ETH_HDR_LEN != port_max_frame(p)) {
+			log_info("port %s: mtu %u, as %s now has", p->conf.name,
+			    mtu, p->conf.ifname);
+			port_set_mtu(p, mtu);
+		}
 		p->ifindex = ifindex;
 		port_set_up(p, up);
 		port_set_reason(p, up ? NULL : "link down");

@@ -56,11 +56,6 @@ int nl_netns_call(const char *netns, int (*fn)(void *arg), void *arg,
 int nl_link_setup(const char *netns, const char *ifname, unsigned mtu,
     bool created, enum nl_step *why);
 
-/* Look up ifname in netns: its ifindex (> 0) and whether it is up (IFF_UP).
- * Returns -ENODEV when there is no such link. */
-int nl_link_get(const char *netns, const char *ifname, int *ifindex,
-    bool *up);
-
 /* What attaching to an existing link needs to know of it. */
 struct nl_link_info {
 	int ifindex;

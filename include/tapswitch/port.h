@@ -125,9 +125,9 @@ struct port_type {
 	/* Close the fds (set them to -1).  With p->keep, an interface the
 	 * type can keep for the next start stays. */
 	void (*close)(struct port *p);
-	/* For a type with an interface (conf.netdev): its state now: 0 and
-	 * *up, -ENODEV when it is gone, or -errno. */
-	int (*link_state)(struct port *p, bool *up);
+	/* For a type with an interface (conf.netdev): its state now: 0,
+	 * *up and *mtu (0: unknown); -ENODEV when it is gone, or -errno. */
+	int (*link_state)(struct port *p, bool *up, unsigned *mtu);
 	/* May a port changed from a to b keep its interface across the
 	 * re-creation (close with keep, then open again)?  NULL: no. */
 	bool (*keep)(const struct conf_port *a, const struct conf_port *b);
@@ -175,6 +175,8 @@ struct port {
 	bool keep;			/* main thread: close leaves it if
 					 * the type can (daemon exit, reload) */
 	bool opened;			/* main thread: fds are open */
+	bool mtu_follows;		/* main thread: the MTU is the
+					 * interface's (system) */
 	bool attached;			/* main thread: workers watch the fds */
 	char *reason;			/* main thread: why it is down, or NULL */
 	bool up;			/* main writes, workers read (atomic) */
@@ -197,6 +199,9 @@ void port_close(struct port *p);
  * for it.  The caller has detached it from the workers.  reason is
  * copied. */
 void port_close_deferred(struct port *p, struct qsbr *qs, const char *reason);
+/* Set the largest frame the port sends and receives (untagged, without
+ * the Ethernet header).  Main thread; workers see it at once. */
+void port_set_mtu(struct port *p, unsigned mtu);
 /* Set why the port is down (NULL: it is not).  Main thread. */
 void port_set_reason(struct port *p, const char *reason);
 /* Close (if open) and free: see p->keep.  The port must be unpublished

@@ -17,7 +17,8 @@
  *              -> {err, message, created, ifindex, up} + nqueues TAP fds
  *   OPEN_PACKET {ifname, netns, nqueues, vnet_hdr}
  *              -> {err, message, ifindex, mtu, up} + nqueues packet sockets
- *   LINK_STATE {ifname, netns} -> {err (-ENODEV: no such link), ifindex, up}
+ *   LINK_STATE {ifname, netns} -> {err (-ENODEV: no such link), ifindex,
+ *              mtu, up}
  *   MONITOR    {netns} -> {err} + a NETLINK_ROUTE socket made in netns
  *   STOP       {} -> {err}; removes the files named at priv_start and exits
  *
@@ -159,10 +160,17 @@ struct priv_packet_res {
 int priv_open_packet(struct priv *pv, const struct priv_packet_req *req,
     int *fds, struct priv_packet_res *res, char **msg);
 
-/* LINK_STATE: the ifindex (may be NULL) and IFF_UP of ifname in netns.
- * 0, -ENODEV when there is no such link, or -errno. */
+/* LINK_STATE: what a link is now. */
+struct priv_link {
+	int ifindex;
+	unsigned mtu;
+	bool up;			/* IFF_UP */
+};
+
+/* The state of ifname in netns into *out.  0, -ENODEV when there is no
+ * such link, or -errno. */
 int priv_link_state(struct priv *pv, const char *netns, const char *ifname,
-    int *ifindex, bool *up);
+    struct priv_link *out);
 
 /* MONITOR: a link-monitor socket of netns (nl_mon_socket) in *fd, owned
  * by the caller.  0, or -errno (-ENOENT: no such namespace) with a

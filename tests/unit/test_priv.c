@@ -68,17 +68,18 @@ teardown(void)
 
 START_TEST(test_link_state)
 {
-	int ifindex = 0;
-	bool up = false;
+	struct priv_link l;
 
-	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", &ifindex, &up), 0);
-	ck_assert_int_eq(ifindex, 1);
-	ck_assert(up);
-	ck_assert_int_eq(priv_link_state(pv, NULL, "tswnosuchif0", &ifindex,
-	    &up), -ENODEV);
+	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", &l), 0);
+	ck_assert_int_eq(l.ifindex, 1);
+	ck_assert_uint_eq(l.mtu, 65536);
+	ck_assert(l.up);
+	ck_assert_int_eq(priv_link_state(pv, NULL, "tswnosuchif0", &l),
+	    -ENODEV);
 	/* Local mode gives the same answers. */
-	ck_assert_int_eq(priv_link_state(NULL, NULL, "lo", &ifindex, &up), 0);
-	ck_assert_int_eq(ifindex, 1);
+	ck_assert_int_eq(priv_link_state(NULL, NULL, "lo", &l), 0);
+	ck_assert_int_eq(l.ifindex, 1);
+	ck_assert_uint_eq(l.mtu, 65536);
 	ck_assert_int_eq(priv_pid(pv), child);
 }
 END_TEST
@@ -91,18 +92,18 @@ START_TEST(test_refused_names)
 	    "tab\tx" };
 	static const char *const bad_ns[] = { "a/b", "..", ".", "x y",
 	    "../../etc" };
-	bool up;
+	struct priv_link l;
 
 	for (size_t i = 0; i < sizeof(bad_if) / sizeof(bad_if[0]); i++)
-		ck_assert_int_eq(priv_link_state(pv, NULL, bad_if[i], NULL,
-		    &up), -EINVAL);
+		ck_assert_int_eq(priv_link_state(pv, NULL, bad_if[i], &l),
+		    -EINVAL);
 	for (size_t i = 0; i < sizeof(bad_ns) / sizeof(bad_ns[0]); i++)
-		ck_assert_int_eq(priv_link_state(pv, bad_ns[i], "lo", NULL,
-		    &up), -EINVAL);
+		ck_assert_int_eq(priv_link_state(pv, bad_ns[i], "lo", &l),
+		    -EINVAL);
 	/* Too long for the wire form: refused before sending. */
-	ck_assert_int_eq(priv_link_state(pv, NULL, "sixteen-chars-xx", NULL,
-	    &up), -EINVAL);
-	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", NULL, &up), 0);
+	ck_assert_int_eq(priv_link_state(pv, NULL, "sixteen-chars-xx", &l),
+	    -EINVAL);
+	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", &l), 0);
 }
 END_TEST
 
@@ -177,14 +178,14 @@ END_TEST
 START_TEST(test_garbage)
 {
 	char buf[4096];
-	bool up;
+	struct priv_link l;
 
 	for (size_t len = 1; len < 600; len += 7) {
 		memset(buf, (int)len, len);
 		ck_assert_int_eq(send(raw, buf, len, 0), (ssize_t)len);
 		ck_assert_int_gt(recv(raw, buf, sizeof(buf), 0), 0);
 	}
-	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", NULL, &up), 0);
+	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", &l), 0);
 }
 END_TEST
 
@@ -201,7 +202,7 @@ START_TEST(test_fds_refused)
 	    .msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf) };
 	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	int fd = open("/dev/null", O_RDONLY);
-	bool up;
+	struct priv_link l;
 
 	c->cmsg_level = SOL_SOCKET;
 	c->cmsg_type = SCM_RIGHTS;
@@ -210,7 +211,7 @@ START_TEST(test_fds_refused)
 	ck_assert_int_eq(sendmsg(raw, &mh, 0), (ssize_t)sizeof(msgbuf));
 	close(fd);
 	ck_assert_int_gt(recv(raw, reply, sizeof(reply), 0), 0);
-	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", NULL, &up), 0);
+	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", &l), 0);
 }
 END_TEST
 
@@ -259,10 +260,10 @@ START_TEST(test_helper_dies)
 	struct priv_port_res res;
 	char *msg = NULL;
 	int fds[1];
-	bool up;
+	struct priv_link l;
 
 	kill(child, SIGKILL);
-	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", NULL, &up), -EPIPE);
+	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", &l), -EPIPE);
 	ck_assert_int_eq(priv_pid(pv), 0);
 	ck_assert_int_eq(priv_open_port(pv, &req, fds, &res, &msg), -EPIPE);
 	ck_assert_msg(strstr(msg, "privileged helper") &&
