@@ -23,7 +23,8 @@
 #define PACKET_FANOUT_FLAG_IGNORE_OUTGOING 0x4000
 #endif
 
-/* Socket buffers: a burst of 64 KiB super-frames must fit. */
+/* Socket buffers: a burst of 64 KiB super-frames must fit (the kernel
+ * doubles the value for its bookkeeping). */
 #define PACKET_BUF (4 << 20)
 
 static int

@@ -104,7 +104,7 @@ const struct port_type port_type_system = {
 		.check = system_conf_check,
 		.netdev = true,
 	},
-	.caps = PORT_CAP_MULTIQUEUE,
+	.caps = PORT_CAP_MULTIQUEUE | PORT_CAP_MMSG,
 	.open = system_open,
 	.close = system_close,
 	.link_state = system_link_state,

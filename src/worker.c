@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -82,6 +83,11 @@ struct worker {
 	struct fwd_decision dec[WORKER_BATCH];
 	unsigned rx[WORKER_BATCH];
 	struct tx_slot *tx;		/* TX_SLOTS */
+	/* recvmmsg(2) of PORT_CAP_MMSG ports: one message per slot, set
+	 * up once. */
+	struct mmsghdr mmsg[WORKER_BATCH];
+	struct iovec mmsg_iov[WORKER_BATCH];
+	struct mmsghdr mmsg_tx[TX_SLOTS];	/* sendmmsg(2), per flush */
 	unsigned ntx;			/* queued in tx (io_uring mode) */
 #ifdef HAVE_LIBURING
 	bool uring;
@@ -175,6 +181,12 @@ worker_create(const struct dp *dp, unsigned q, struct worker **out)
 	/* Pages are touched only as frames that large arrive. */
 	w->bufs = xmalloc((size_t)WORKER_BATCH * SLOT_SIZE);
 	w->tx = xcalloc(TX_SLOTS, sizeof(*w->tx));
+	for (unsigned i = 0; i < WORKER_BATCH; i++) {
+		w->mmsg_iov[i].iov_base = slot_frame(w, i) - w->vnet_len;
+		w->mmsg_iov[i].iov_len = w->vnet_len + FRAME_BUF_SIZE;
+		w->mmsg[i].msg_hdr = (struct msghdr){
+			.msg_iov = &w->mmsg_iov[i], .msg_iovlen = 1 };
+	}
 	*out = w;
 	return 0;
 fail:
@@ -249,7 +261,7 @@ worker_ring_run(struct worker *w, unsigned n)
 	}
 }
 
-static void worker_tx(struct worker *w, struct tx_slot *t);
+static void worker_tx_now(struct worker *w, struct tx_slot *t);
 
 /*
  * Submit the queued writes and wait for them.  Every request carries
@@ -287,7 +299,7 @@ worker_tx_flush(struct worker *w)
 			/* Refused before writing: write it the old way. */
 			if (w->uring)
 				worker_ring_off(w);
-			worker_tx(w, &w->tx[i]);
+			worker_tx_now(w, &w->tx[i]);
 			continue;
 		}
 		worker_tx_done(w, &w->tx[i], w->res[i]);
@@ -295,19 +307,12 @@ worker_tx_flush(struct worker *w)
 }
 #endif
 
-/* Send slot t now (epoll mode), or queue it for the next submission. */
+/* Send slot t now, with one write(2) or writev(2). */
 static void
-worker_tx(struct worker *w, struct tx_slot *t)
+worker_tx_now(struct worker *w, struct tx_slot *t)
 {
 	ssize_t r;
 
-#ifdef HAVE_LIBURING
-	if (w->uring) {
-		if (++w->ntx == TX_SLOTS)
-			worker_tx_flush(w);
-		return;
-	}
-#endif
 	do
 		r = t->niov == 1 ?
 		    frame_write(t->out->fds[w->q], t->iov[0].iov_base,
@@ -315,6 +320,75 @@ worker_tx(struct worker *w, struct tx_slot *t)
 		    frame_writev(t->out->fds[w->q], t->iov, t->niov);
 	while (r < 0 && errno == EINTR);
 	worker_tx_done(w, t, r < 0 ? -errno : r);
+}
+
+/*
+ * Send the frames queued for PORT_CAP_MMSG ports (tx[0..ntx)): for each
+ * port, all of its frames of the batch with sendmmsg(2), in order.  A
+ * frame the kernel refuses is counted and the rest go on after it.
+ */
+static void
+worker_tx_flush_mmsg(struct worker *w)
+{
+	unsigned n = w->ntx;
+	bool sent[TX_SLOTS] = { false };
+
+	w->ntx = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct port *out = w->tx[i].out;
+		unsigned idx[TX_SLOTS], k = 0, done = 0;
+
+		if (sent[i])
+			continue;
+		for (unsigned j = i; j < n; j++) {
+			struct tx_slot *t = &w->tx[j];
+
+			if (sent[j] || t->out != out)
+				continue;
+			sent[j] = true;
+			w->mmsg_tx[k].msg_hdr = (struct msghdr){
+				.msg_iov = t->iov, .msg_iovlen = (size_t)t->niov };
+			idx[k++] = j;
+		}
+		while (done < k) {
+			int r = (int)syscall(SYS_sendmmsg, out->fds[w->q],
+			    w->mmsg_tx + done, k - done, MSG_DONTWAIT);
+
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0) {
+				/* The first of the rest failed: count it. */
+				worker_tx_done(w, &w->tx[idx[done]],
+				    r < 0 ? -errno : -EIO);
+				done++;
+				continue;
+			}
+			for (int m = 0; m < r; m++, done++)
+				worker_tx_done(w, &w->tx[idx[done]],
+				    w->mmsg_tx[done].msg_len);
+		}
+	}
+}
+
+/* Send slot t now (epoll mode), or queue it: for the next io_uring
+ * submission, or for the sendmmsg(2) of its port at the end of the
+ * batch. */
+static void
+worker_tx(struct worker *w, struct tx_slot *t)
+{
+#ifdef HAVE_LIBURING
+	if (w->uring) {
+		if (++w->ntx == TX_SLOTS)
+			worker_tx_flush(w);
+		return;
+	}
+#endif
+	if (t->out->type->caps & PORT_CAP_MMSG) {
+		if (++w->ntx == TX_SLOTS)
+			worker_tx_flush_mmsg(w);
+		return;
+	}
+	worker_tx_now(w, t);
 }
 
 /* Frame i as it leaves on port out, in the next free tx slot: unchanged,
@@ -508,6 +582,21 @@ worker_rx(struct worker *w, struct port *in)
 	if (w->uring)
 		return worker_rx_ring(w, in, want);
 #endif
+	if (in->type->caps & PORT_CAP_MMSG) {
+		/* One system call for the whole batch. */
+		int r = (int)syscall(SYS_recvmmsg, in->fds[w->q], w->mmsg, want,
+		    MSG_DONTWAIT, NULL);
+
+		if (r < 0) {
+			worker_rx_done(w, in, 0, -errno, &n);
+			r = 0;
+		}
+		for (int i = 0; i < r; i++)
+			worker_rx_done(w, in, (unsigned)i, w->mmsg[i].msg_len,
+			    &n);
+		worker_rx_adapt(pq, want, (unsigned)r);
+		return n;
+	}
 	for (unsigned i = 0; i < want; i++) {
 		ssize_t r;
 
@@ -561,6 +650,8 @@ worker_serve(struct worker *w, struct port *in, uint32_t now)
 	if (w->uring)
 		worker_tx_flush(w);
 #endif
+	if (w->ntx)
+		worker_tx_flush_mmsg(w);
 }
 
 

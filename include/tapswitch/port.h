@@ -105,6 +105,9 @@ struct json_t;
 
 /* Capabilities of a type. */
 #define PORT_CAP_MULTIQUEUE	0x1u	/* one fd per queue (else one fd) */
+#define PORT_CAP_MMSG		0x2u	/* fds are datagram-like sockets:
+					 * the worker reads a batch with one
+					 * recvmmsg(2) */
 
 /*
  * A port type: one of these per port_<type>.c, listed in port_types[]
