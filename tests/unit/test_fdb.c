@@ -572,6 +572,58 @@ qs_syncer(void *p)
 	return NULL;
 }
 
+static void
+count_call(void *arg)
+{
+	(*(int *)arg)++;
+}
+
+/* Deferred work runs once its grace period is over, never before, and
+ * reclaiming never waits. */
+START_TEST(test_qsbr_defer)
+{
+	struct qs_reader_arg ra;
+	pthread_t rt;
+	struct qsbr *q;
+	int calls = 0;
+
+	qsbr_create(&q);
+	memset(&ra, 0, sizeof(ra));
+	ra.qs = q;
+	pthread_create(&rt, NULL, qs_reader, &ra);
+	wait_flag(&ra.registered);
+	ck_assert_int_eq(ra.registered, 1);
+
+	/* The reader is online and has not passed a quiescent point. */
+	qsbr_defer(q, count_call, &calls);
+	ck_assert_uint_eq(qsbr_pending(q), 1);
+	ck_assert_uint_eq(qsbr_reclaim(q), 0);
+	ck_assert_int_eq(calls, 0);
+	/* Offline: the grace period is over. */
+	astore(&ra.go_offline, 1);
+	wait_flag(&ra.offline);
+	ck_assert_uint_eq(qsbr_reclaim(q), 1);
+	ck_assert_int_eq(calls, 1);
+	ck_assert_uint_eq(qsbr_pending(q), 0);
+	/* Online again: a new one waits for the quiescent point. */
+	astore(&ra.go_online, 1);
+	wait_flag(&ra.online_again);
+	qsbr_defer(q, count_call, &calls);
+	qsbr_defer(q, count_call, &calls);
+	ck_assert_uint_eq(qsbr_reclaim(q), 0);
+	astore(&ra.go_quiesce, 1);
+	while (qsbr_reclaim(q) == 0)
+		sleep_ms(1);
+	ck_assert_int_eq(calls, 3);
+	astore(&ra.stop, 1);
+	pthread_join(rt, NULL);
+	/* What is left runs when the domain goes. */
+	qsbr_defer(q, count_call, &calls);
+	qsbr_destroy(q);
+	ck_assert_int_eq(calls, 4);
+}
+END_TEST
+
 START_TEST(test_qsbr_sync)
 {
 	struct qs_reader_arg ra;
@@ -951,6 +1003,7 @@ fdb_suite(void)
 	tc = tcase_create("qsbr");
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_qsbr_sync);
+	tcase_add_test(tc, test_qsbr_defer);
 	tcase_add_test(tc, test_qsbr_register_limit);
 	tcase_add_test_raise_signal(tc, test_qsbr_self_sync, SIGABRT);
 	suite_add_tcase(s, tc);
