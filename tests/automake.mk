@@ -61,18 +61,29 @@ INTEGRATION_TESTS = \
 	tests/integration/metrics.sh \
 	tests/integration/persist.sh \
 	tests/integration/privileges.sh \
+	tests/integration/system-uplink.sh \
+	tests/integration/system-vm-tap.sh \
+	tests/integration/system-hotplug.sh \
+	tests/integration/system-promisc.sh \
+	tests/integration/system-trunk.sh \
 	tests/integration/ping-all-io-uring.sh \
 	tests/integration/broadcast-io-uring.sh \
 	tests/integration/vlan-io-uring.sh \
 	tests/integration/jumbo-io-uring.sh \
 	tests/integration/iperf-io-uring.sh \
-	tests/integration/link-events-io-uring.sh
+	tests/integration/link-events-io-uring.sh \
+	tests/integration/system-uplink-io-uring.sh \
+	tests/integration/system-trunk-io-uring.sh
 
 # A small AF_PACKET tool the integration tests use to send and capture
 # raw (tagged) frames.
 tests_integration_rawframe_SOURCES = tests/integration/rawframe.c
+# A stand-in for QEMU: makes a TAP, holds it open and answers ARP and
+# ping behind it (system-vm-tap.sh).
+tests_integration_tapholder_SOURCES = tests/integration/tapholder.c
 
-check_PROGRAMS += $(UNIT_TESTS) tests/integration/rawframe
+check_PROGRAMS += $(UNIT_TESTS) tests/integration/rawframe \
+	tests/integration/tapholder
 TESTS += $(UNIT_TESTS) $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
