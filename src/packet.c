@@ -57,6 +57,7 @@ packet_one(int ifindex, bool vnet_hdr, bool promisc, int *out)
 		return -errno;
 	if ((vnet_hdr && (err = sockopt(fd, SOL_PACKET, PACKET_VNET_HDR,
 	    1)) < 0) ||
+	    (err = sockopt(fd, SOL_PACKET, PACKET_AUXDATA, 1)) < 0 ||
 	    (err = sockopt(fd, SOL_PACKET, PACKET_IGNORE_OUTGOING, 1)) < 0)
 		goto fail;
 	/* Larger buffers where allowed (CAP_NET_ADMIN); the defaults work,

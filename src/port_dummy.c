@@ -47,7 +47,6 @@ dummy_open(struct port *p, bool vnet_hdr, unsigned *mtu, char **err)
 	int *peers = xmalloc(n * sizeof(*peers));
 	int sv[2];
 
-	(void)vnet_hdr;
 	(void)mtu;
 	for (unsigned q = 0; q < n; q++) {
 		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK |
@@ -68,6 +67,7 @@ dummy_open(struct port *p, bool vnet_hdr, unsigned *mtu, char **err)
 		peers[q] = sv[1];
 	}
 	p->priv = peers;
+	p->vnet = vnet_hdr;
 	/* Distinct and stable, like a real interface's. */
 	p->ifindex = 1000 + (int)p->id;
 	p->created = true;

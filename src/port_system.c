@@ -46,11 +46,16 @@ system_conf_check(const struct conf_port *p, struct conf_problem *pr,
 static int
 system_open(struct port *p, bool vnet_hdr, unsigned *mtu, char **errp)
 {
+	(void)vnet_hdr;
+	/* Always with a virtio-net header: without offload = yes the
+	 * worker reads it apart and finishes what it announces (a partial
+	 * checksum, a super-frame) in software, for the host's stack and a
+	 * VM's TAP hand over frames that way whatever the switch does. */
 	struct priv_packet_req req = {
 		.ifname = p->conf.ifname,
 		.netns = p->conf.netns,
 		.nqueues = p->nqueues,
-		.vnet_hdr = vnet_hdr,
+		.vnet_hdr = true,
 	};
 	struct priv_packet_res res;
 	char *msg = NULL;
@@ -67,6 +72,7 @@ system_open(struct port *p, bool vnet_hdr, unsigned *mtu, char **errp)
 		return err;
 	}
 	p->ifindex = res.ifindex;
+	p->vnet = true;
 	p->created = false;
 	*mtu = res.mtu;
 	port_set_up(p, res.up);

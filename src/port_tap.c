@@ -103,6 +103,7 @@ tap_port_open(struct port *p, bool vnet_hdr, unsigned *mtu, char **errp)
 		return err == -ENODEV ? -ENXIO : err;
 	}
 	p->ifindex = res.ifindex;
+	p->vnet = vnet_hdr;
 	p->created = res.created;
 	port_set_up(p, res.up);
 	return 0;

@@ -24,6 +24,7 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/if_packet.h>
 #include <linux/virtio_net.h>
 #ifdef HAVE_LIBURING
 #include <liburing.h>
@@ -78,17 +79,35 @@ struct worker {
 	size_t vnet_len;		/* 0 or TAP_VNET_HDR_LEN */
 	uint8_t *bufs;			/* WORKER_BATCH * SLOT_SIZE */
 	/* Indexed by buffer slot; rx[] lists the slots that hold a frame,
-	 * in the order they were read. */
+	 * in the order they were read.  frame[i] is where slot i's frame
+	 * starts: FRAME_HEAD bytes in, or up to VLAN_TAG_LEN before when a
+	 * tag the kernel took off was put back (moved says so). */
+	uint8_t *frame[WORKER_BATCH];
 	size_t len[WORKER_BATCH];
 	struct fwd_decision dec[WORKER_BATCH];
 	unsigned rx[WORKER_BATCH];
+	bool moved;
 	struct tx_slot *tx;		/* TX_SLOTS */
-	/* recvmmsg(2) of PORT_CAP_MMSG ports: one message per slot, set
-	 * up once. */
-	struct mmsghdr mmsg[WORKER_BATCH];
-	struct iovec mmsg_iov[WORKER_BATCH];
-	struct mmsghdr mmsg_tx[TX_SLOTS];	/* sendmmsg(2), per flush */
 	unsigned ntx;			/* queued in tx (io_uring mode) */
+	/*
+	 * PORT_CAP_MMSG ports.  Reads: one recvmmsg(2) message per slot,
+	 * with a control buffer for PACKET_AUXDATA and, for a port whose fds
+	 * carry a virtio-net header when the switch's frames do not, a
+	 * second iovec that takes the header apart (rx_vh).  Writes: queued
+	 * in mtx and sent with sendmmsg(2) at the end of the batch, in
+	 * either mode.
+	 */
+	struct mmsghdr mmsg[WORKER_BATCH];
+	struct iovec mmsg_iov[WORKER_BATCH][2];
+	struct virtio_net_hdr rx_vh[WORKER_BATCH];
+	union {
+		char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
+		struct cmsghdr align;
+	} mmsg_ctl[WORKER_BATCH];
+	struct tx_slot *mtx;		/* TX_SLOTS */
+	unsigned nmtx;
+	struct mmsghdr mmsg_tx[TX_SLOTS];
+	struct iovec mmsg_txiov[TX_SLOTS][4];
 #ifdef HAVE_LIBURING
 	bool uring;
 	struct io_uring ring;
@@ -122,12 +141,30 @@ frame_writev(int fd, const struct iovec *iov, int n)
 	return syscall(SYS_writev, fd, iov, n);
 }
 
+/* Where buffer slot i's frame starts when nothing moved it. */
+static inline uint8_t *
+slot_base(const struct worker *w, unsigned i)
+{
+	return w->bufs + (size_t)i * SLOT_SIZE + FRAME_HEAD;
+}
+
 /* The frame in buffer slot i, and the virtio-net header before it (when
  * w->vnet_len). */
 static inline uint8_t *
 slot_frame(const struct worker *w, unsigned i)
 {
-	return w->bufs + (size_t)i * SLOT_SIZE + FRAME_HEAD;
+	return w->frame[i];
+}
+
+/* Every slot's frame at its start again, before reading into them. */
+static inline void
+slots_reset(struct worker *w)
+{
+	if (UNLIKELY(w->moved)) {
+		for (unsigned i = 0; i < WORKER_BATCH; i++)
+			w->frame[i] = slot_base(w, i);
+		w->moved = false;
+	}
 }
 
 static inline struct virtio_net_hdr *
@@ -181,11 +218,14 @@ worker_create(const struct dp *dp, unsigned q, struct worker **out)
 	/* Pages are touched only as frames that large arrive. */
 	w->bufs = xmalloc((size_t)WORKER_BATCH * SLOT_SIZE);
 	w->tx = xcalloc(TX_SLOTS, sizeof(*w->tx));
+	w->mtx = xcalloc(TX_SLOTS, sizeof(*w->mtx));
+	w->moved = true;
+	slots_reset(w);
 	for (unsigned i = 0; i < WORKER_BATCH; i++) {
-		w->mmsg_iov[i].iov_base = slot_frame(w, i) - w->vnet_len;
-		w->mmsg_iov[i].iov_len = w->vnet_len + FRAME_BUF_SIZE;
-		w->mmsg[i].msg_hdr = (struct msghdr){
-			.msg_iov = &w->mmsg_iov[i], .msg_iovlen = 1 };
+		w->mmsg_iov[i][0].iov_base = &w->rx_vh[i];
+		w->mmsg_iov[i][0].iov_len = sizeof(w->rx_vh[i]);
+		w->mmsg_iov[i][1].iov_base = slot_base(w, i) - w->vnet_len;
+		w->mmsg_iov[i][1].iov_len = w->vnet_len + FRAME_BUF_SIZE;
 	}
 	*out = w;
 	return 0;
@@ -322,32 +362,46 @@ worker_tx_now(struct worker *w, struct tx_slot *t)
 	worker_tx_done(w, t, r < 0 ? -errno : r);
 }
 
+static const struct virtio_net_hdr zero_vh;
+
 /*
- * Send the frames queued for PORT_CAP_MMSG ports (tx[0..ntx)): for each
- * port, all of its frames of the batch with sendmmsg(2), in order.  A
- * frame the kernel refuses is counted and the rest go on after it.
+ * Send the frames queued for PORT_CAP_MMSG ports (mtx[0..nmtx)): for
+ * each port, all of its frames of the batch with sendmmsg(2), in order,
+ * behind an empty virtio-net header when the port's fds take one and
+ * the switch's frames have none.  A frame the kernel refuses is counted
+ * and the rest go on after it.
  */
 static void
 worker_tx_flush_mmsg(struct worker *w)
 {
-	unsigned n = w->ntx;
+	unsigned n = w->nmtx;
 	bool sent[TX_SLOTS] = { false };
 
-	w->ntx = 0;
+	w->nmtx = 0;
 	for (unsigned i = 0; i < n; i++) {
-		struct port *out = w->tx[i].out;
+		struct port *out = w->mtx[i].out;
+		bool own_vh = out->vnet && !w->vnet_len;
 		unsigned idx[TX_SLOTS], k = 0, done = 0;
 
 		if (sent[i])
 			continue;
 		for (unsigned j = i; j < n; j++) {
-			struct tx_slot *t = &w->tx[j];
+			struct tx_slot *t = &w->mtx[j];
+			struct iovec *iov = t->iov;
+			size_t niov = (size_t)t->niov;
 
 			if (sent[j] || t->out != out)
 				continue;
 			sent[j] = true;
+			if (own_vh) {
+				iov = w->mmsg_txiov[k];
+				iov[0].iov_base = (void *)&zero_vh;
+				iov[0].iov_len = sizeof(zero_vh);
+				memcpy(iov + 1, t->iov, niov * sizeof(*iov));
+				niov++;
+			}
 			w->mmsg_tx[k].msg_hdr = (struct msghdr){
-				.msg_iov = t->iov, .msg_iovlen = (size_t)t->niov };
+				.msg_iov = iov, .msg_iovlen = niov };
 			idx[k++] = j;
 		}
 		while (done < k) {
@@ -358,24 +412,28 @@ worker_tx_flush_mmsg(struct worker *w)
 				continue;
 			if (r <= 0) {
 				/* The first of the rest failed: count it. */
-				worker_tx_done(w, &w->tx[idx[done]],
+				worker_tx_done(w, &w->mtx[idx[done]],
 				    r < 0 ? -errno : -EIO);
 				done++;
 				continue;
 			}
 			for (int m = 0; m < r; m++, done++)
-				worker_tx_done(w, &w->tx[idx[done]],
+				worker_tx_done(w, &w->mtx[idx[done]],
 				    w->mmsg_tx[done].msg_len);
 		}
 	}
 }
 
-/* Send slot t now (epoll mode), or queue it: for the next io_uring
- * submission, or for the sendmmsg(2) of its port at the end of the
- * batch. */
+/* Send slot t now (epoll mode), or queue it: for the sendmmsg(2) of its
+ * port at the end of the batch, or for the next io_uring submission. */
 static void
 worker_tx(struct worker *w, struct tx_slot *t)
 {
+	if (t->out->type->caps & PORT_CAP_MMSG) {
+		if (++w->nmtx == TX_SLOTS)
+			worker_tx_flush_mmsg(w);
+		return;
+	}
 #ifdef HAVE_LIBURING
 	if (w->uring) {
 		if (++w->ntx == TX_SLOTS)
@@ -383,11 +441,6 @@ worker_tx(struct worker *w, struct tx_slot *t)
 		return;
 	}
 #endif
-	if (t->out->type->caps & PORT_CAP_MMSG) {
-		if (++w->ntx == TX_SLOTS)
-			worker_tx_flush_mmsg(w);
-		return;
-	}
 	worker_tx_now(w, t);
 }
 
@@ -411,7 +464,8 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 	 * (inner) ethertype. */
 	size_t rest = ETH_ADDR_LEN * 2 + (fi->tagged ? VLAN_TAG_LEN : 0);
 	size_t untagged_len = len - (fi->tagged ? VLAN_TAG_LEN : 0);
-	struct tx_slot *t = &w->tx[w->ntx];
+	struct tx_slot *t = out->type->caps & PORT_CAP_MMSG ?
+	    &w->mtx[w->nmtx] : &w->tx[w->ntx];
 	int n = 0, delta;
 
 	if (UNLIKELY(!port_is_up(out))) {
@@ -564,6 +618,96 @@ worker_rx_ring(struct worker *w, struct port *in, unsigned want)
 }
 #endif
 
+/* The 802.1Q tag the kernel took off frame i (PACKET_AUXDATA), put
+ * back: the virtio-net header and the addresses move VLAN_TAG_LEN bytes
+ * towards the slot's head room, and the header's offsets into the frame
+ * grow with the tag.  vh is frame i's header (NULL: none). */
+static void
+worker_rx_untag(struct worker *w, unsigned i, const struct tpacket_auxdata *aux,
+    struct virtio_net_hdr *vh)
+{
+	uint16_t tpid = aux->tp_status & TP_STATUS_VLAN_TPID_VALID ?
+	    aux->tp_vlan_tpid : ETH_TYPE_VLAN;
+	size_t head = w->vnet_len + ETH_ADDR_LEN * 2;
+	uint8_t *f = w->frame[i] - VLAN_TAG_LEN;
+
+	memmove(f - w->vnet_len, w->frame[i] - w->vnet_len, head);
+	f[12] = tpid >> 8;
+	f[13] = tpid & 0xff;
+	f[14] = aux->tp_vlan_tci >> 8;
+	f[15] = aux->tp_vlan_tci & 0xff;
+	w->frame[i] = f;
+	w->len[i] += VLAN_TAG_LEN;
+	w->moved = true;
+	if (w->vnet_len)
+		vh = slot_vh(w, i);
+	if (!vh)
+		return;
+	if (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
+		vh->csum_start = htole16(le16toh(vh->csum_start) +
+		    VLAN_TAG_LEN);
+	if (vh->gso_type != VIRTIO_NET_HDR_GSO_NONE && vh->hdr_len)
+		vh->hdr_len = htole16(le16toh(vh->hdr_len) + VLAN_TAG_LEN);
+}
+
+/*
+ * worker_rx for PORT_CAP_MMSG ports: one recvmmsg(2) for the batch.
+ * The kernel hands over a received frame's 802.1Q tag apart from it
+ * (PACKET_AUXDATA), as NICs and veths strip it: it goes back into the
+ * frame, so a trunk sees its tags.  A port whose fds carry a virtio-net
+ * header when the switch's frames do not (in->vnet, !w->vnet_len) has it
+ * read into rx_vh.
+ */
+static unsigned
+worker_rx_mmsg(struct worker *w, struct port *in, unsigned want)
+{
+	bool own_vh = in->vnet && !w->vnet_len;
+	size_t vlen = in->vnet ? TAP_VNET_HDR_LEN : 0;
+	unsigned n = 0;
+	int r;
+
+	for (unsigned i = 0; i < want; i++) {
+		struct msghdr *mh = &w->mmsg[i].msg_hdr;
+
+		mh->msg_iov = own_vh ? w->mmsg_iov[i] : &w->mmsg_iov[i][1];
+		mh->msg_iovlen = own_vh ? 2 : 1;
+		mh->msg_control = w->mmsg_ctl[i].buf;
+		mh->msg_controllen = sizeof(w->mmsg_ctl[i].buf);
+	}
+	r = (int)syscall(SYS_recvmmsg, in->fds[w->q], w->mmsg, want,
+	    MSG_DONTWAIT, NULL);
+	if (r < 0) {
+		worker_rx_done(w, in, 0, -errno, &n);
+		r = 0;
+	}
+	for (int k = 0; k < r; k++) {
+		unsigned i = (unsigned)k;
+		struct msghdr *mh = &w->mmsg[i].msg_hdr;
+		const struct tpacket_auxdata *aux = NULL;
+		struct cmsghdr *c;
+
+		if (UNLIKELY(w->mmsg[i].msg_len < vlen)) {
+			ctr_add(&in->queues[w->q].ctr.rx_packets, 1);
+			ctr_add(&in->queues[w->q].ctr.rx_runt, 1);
+			ctr_add(&in->queues[w->q].ctr.rx_errors, 1);
+			continue;
+		}
+		w->len[i] = w->mmsg[i].msg_len - vlen;
+		for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
+			if (c->cmsg_level == SOL_PACKET &&
+			    c->cmsg_type == PACKET_AUXDATA)
+				aux = (const void *)CMSG_DATA(c);
+		/* A runt keeps its shape: fwd_decide counts it. */
+		if (aux && (aux->tp_status & TP_STATUS_VLAN_VALID) &&
+		    w->len[i] >= ETH_ADDR_LEN * 2)
+			worker_rx_untag(w, i, aux,
+			    own_vh ? &w->rx_vh[i] : NULL);
+		w->rx[n++] = i;
+	}
+	worker_rx_adapt(&in->queues[w->q], want, (unsigned)r);
+	return n;
+}
+
 /*
  * Read up to rx_want frames from fd q of port in into the slots; returns
  * how many, listed in w->rx.  The fd need not be drained: epoll is level
@@ -578,25 +722,13 @@ worker_rx(struct worker *w, struct port *in)
 	struct port_queue *pq = &in->queues[w->q];
 	unsigned want = pq->rx_want ? pq->rx_want : 1, n = 0, got = 0;
 
+	slots_reset(w);
+	if (in->type->caps & PORT_CAP_MMSG)
+		return worker_rx_mmsg(w, in, want);
 #ifdef HAVE_LIBURING
 	if (w->uring)
 		return worker_rx_ring(w, in, want);
 #endif
-	if (in->type->caps & PORT_CAP_MMSG) {
-		/* One system call for the whole batch. */
-		int r = (int)syscall(SYS_recvmmsg, in->fds[w->q], w->mmsg, want,
-		    MSG_DONTWAIT, NULL);
-
-		if (r < 0) {
-			worker_rx_done(w, in, 0, -errno, &n);
-			r = 0;
-		}
-		for (int i = 0; i < r; i++)
-			worker_rx_done(w, in, (unsigned)i, w->mmsg[i].msg_len,
-			    &n);
-		worker_rx_adapt(pq, want, (unsigned)r);
-		return n;
-	}
 	for (unsigned i = 0; i < want; i++) {
 		ssize_t r;
 
@@ -650,7 +782,7 @@ worker_serve(struct worker *w, struct port *in, uint32_t now)
 	if (w->uring)
 		worker_tx_flush(w);
 #endif
-	if (w->ntx)
+	if (w->nmtx)
 		worker_tx_flush_mmsg(w);
 }
 

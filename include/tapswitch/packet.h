@@ -6,9 +6,12 @@
  * interface, one per worker, joined in one PACKET_FANOUT group (by flow
  * hash, so a flow stays on one worker and in order).  Each socket:
  *
- *   - reads and writes whole frames, one per read(2)/write(2), with a
+ *   - reads and writes whole frames, one per message, with a
  *     virtio-net header in front when vnet_hdr (PACKET_VNET_HDR): GSO
  *     super-frames and partial checksums pass as on a TAP;
+ *   - reports with each frame what the kernel knows of it apart
+ *     (PACKET_AUXDATA): above all an 802.1Q tag that the interface or
+ *     the stack took off the frame, which the reader must put back;
  *   - does not see what it, or anyone else on this host, sends out of
  *     the interface (PACKET_IGNORE_OUTGOING, and for the fanout group
  *     its IGNORE_OUTGOING flag, or a socket filter on kernels before

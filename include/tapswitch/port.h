@@ -118,7 +118,7 @@ struct port_type {
 	unsigned caps;		/* PORT_CAP_* */
 	/* Open the port's fds into p->fds (all nqueues of them, or fds[0]
 	 * without PORT_CAP_MULTIQUEUE) as p->conf says, with privileged
-	 * steps through p->pv; set p->ifindex and the link state
+	 * steps through p->pv; set p->ifindex, p->vnet and the link state
 	 * (port_set_up), and *mtu when the MTU is the interface's rather
 	 * than p->conf.mtu.  0; -ENODEV when the interface to attach to is
 	 * not there (the port then waits for it, with the malloc'd message
@@ -178,6 +178,11 @@ struct port {
 	bool keep;			/* main thread: close leaves it if
 					 * the type can (daemon exit, reload) */
 	bool opened;			/* main thread: fds are open */
+	bool vnet;			/* immutable while open: its fds carry
+					 * a virtio-net header (always when
+					 * the switch's frames do; a type may
+					 * add one when they do not, for
+					 * PORT_CAP_MMSG ports only) */
 	bool mtu_follows;		/* main thread: the MTU is the
 					 * interface's (system) */
 	bool attached;			/* main thread: workers watch the fds */
