@@ -22,11 +22,15 @@
  * Ports whose fds are datagram-like sockets (PORT_CAP_MMSG: system
  * ports' packet sockets) are read with one recvmmsg(2) for the batch
  * instead of a read(2) per frame, and what a batch sends to such a port
- * is queued in the tx slots and leaves with one sendmmsg(2) per port at
- * the end of the batch.  A packet socket costs several times a TAP's
- * system call, and batching makes 60-byte frames between system ports
- * 3.6x faster (bench/results/2026-12-06-0235.md).  TAP fds take no
- * mmsg calls and keep the one read/one write path.
+ * is queued apart and leaves with one sendmmsg(2) per port at the end of
+ * the batch, with or without io_uring.  A packet socket costs several
+ * times a TAP's system call, and batching makes 60-byte frames between
+ * system ports 3.6x faster (bench/results/2026-12-06-0235.md).  The
+ * messages also bring what the kernel keeps beside a frame: an 802.1Q
+ * tag it took off goes back into the frame; and a virtio-net header the
+ * switch's frames do not have (offload = no) is read apart, and what it
+ * announces is finished in software.  TAP fds take no mmsg calls and
+ * keep the one read/one write path.
  *
  * With io_uring = yes the loop is the same, but the reads of one fd go
  * out as one io_uring submission and the writes of a batch as another.
