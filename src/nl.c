@@ -20,6 +20,12 @@
  * again and reports both what exists and what vanished unseen.  The same
  * listing runs right after open, so the callback learns the state it
  * would otherwise have to race for.
+ *
+ * Namespaces are found by name, and a name may come to stand for another
+ * namespace ("ip netns del" and "ip netns add" again).  nl_netns_id says
+ * which namespace a name stands for now, and nl_netns_watch (inotify on
+ * /run/netns) says when a name may have changed, so that the owner of a
+ * monitor can follow the namespace itself.
  */
 #include "config.h"
 
@@ -31,10 +37,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include <linux/if_link.h>
+#include <linux/magic.h>
 #include <linux/rtnetlink.h>
 
 #include <netlink/netlink.h>
@@ -50,6 +60,9 @@
 #include "tapswitch/util.h"
 
 #define NETNS_DIR "/run/netns/"
+#ifndef NSFS_MAGIC
+#define NSFS_MAGIC 0x6e736673
+#endif
 #define SELF_NETNS "/proc/thread-self/ns/net"
 
 /*
@@ -169,6 +182,119 @@ netns_open(const char *netns, int *out)
 		return -errno;
 	*out = fd;
 	return 0;
+}
+
+int
+nl_netns_id(const char *netns, struct nl_netns_id *out)
+{
+	char path[sizeof(NETNS_DIR) + NAME_MAX];
+	struct statfs sfs;
+	struct stat st;
+	int fd, err = 0;
+
+	if (!netns_valid(netns))
+		return -EINVAL;
+	snprintf(path, sizeof(path), NETNS_DIR "%s", netns);
+	/* O_PATH: no permission needed, and the name is looked up once for
+	 * both questions. */
+	if ((fd = open(path, O_PATH | O_CLOEXEC)) < 0)
+		return -errno;
+	if (fstatfs(fd, &sfs) < 0 || fstat(fd, &st) < 0)
+		err = -errno;
+	else if (sfs.f_type != NSFS_MAGIC)
+		err = -EAGAIN;
+	else
+		*out = (struct nl_netns_id){ st.st_dev, st.st_ino };
+	close(fd);
+	return err;
+}
+
+/*
+ * The watch of /run/netns.
+ */
+
+#define WATCH_MASK (IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO | \
+	IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+/* Reads per nl_netns_watch_dispatch(), as MON_BATCH. */
+#define WATCH_BATCH 16
+
+struct nl_netns_watch {
+	int fd;
+	nl_netns_cb cb;
+	void *arg;
+};
+
+int
+nl_netns_watch_open(nl_netns_cb cb, void *arg, struct nl_netns_watch **out)
+{
+	struct nl_netns_watch *w;
+	int fd, err;
+
+	if ((fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) < 0)
+		return -errno;
+	if (inotify_add_watch(fd, NETNS_DIR, WATCH_MASK) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	w = xcalloc(1, sizeof(*w));
+	w->fd = fd;
+	w->cb = cb;
+	w->arg = arg;
+	*out = w;
+	return 0;
+}
+
+int
+nl_netns_watch_fd(const struct nl_netns_watch *w)
+{
+	return w->fd;
+}
+
+bool
+nl_netns_watch_dispatch(struct nl_netns_watch *w)
+{
+	union {
+		char buf[4096];
+		struct inotify_event align;
+	} u;
+	const struct inotify_event *ev;
+	bool ended = false, lost = false;
+	ssize_t n;
+
+	for (int i = 0; i < WATCH_BATCH && !ended; i++) {
+		if ((n = read(w->fd, u.buf, sizeof(u.buf))) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("watching %s: %s", NETNS_DIR,
+				    strerror(errno));
+			break;
+		}
+		for (size_t off = 0; off < (size_t)n;
+		    off += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)(u.buf + off);
+			if (ev->mask & IN_Q_OVERFLOW)
+				lost = true;
+			else if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF |
+			    IN_UNMOUNT | IN_IGNORED))
+				ended = true;
+			else if (ev->len && netns_valid(ev->name))
+				w->cb(w->arg, ev->name);
+		}
+	}
+	if (lost || ended)
+		w->cb(w->arg, NULL);
+	return !ended;
+}
+
+void
+nl_netns_watch_close(struct nl_netns_watch *w)
+{
+	if (!w)
+		return;
+	close(w->fd);
+	free(w);
 }
 
 int

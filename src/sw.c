@@ -4,6 +4,24 @@
  * table from a main-loop timer and follows link state through netlink
  * monitors (one per network namespace that holds a port).
  *
+ * Namespaces.  A port names its namespace (/run/netns/NAME), but what the
+ * switch follows is the namespace itself: the monitor of a name records
+ * which namespace it was opened in (nl_netns_id), and lives only while a
+ * port of a type with an interface (conf.netdev) is configured there --
+ * an open monitor keeps its namespace alive in the kernel.  The names are
+ * watched through inotify on /run/netns (nl_netns_watch) in the main
+ * loop.  When a name goes, or comes to stand for another namespace, the
+ * monitor goes and the ports there go down with that reason, their fds
+ * closed, still configured; when a namespace of that name is there again,
+ * a new monitor opens and the ports open again in it (a tap port creates
+ * its TAP there, a system port attaches once its interface exists).
+ * "ip netns add" binds the namespace onto its file a moment after making
+ * the file, and that makes no event: a name that is a file but not yet a
+ * namespace is looked at again on a timer, after 50 ms and then twice as
+ * long each time, up to every 5 s, until it is one (or goes).  Without a
+ * watch (no inotify instance to be had) the same timer looks at every
+ * name, every 5 s at the slowest.
+ *
  * Main thread only.
  */
 #include "config.h"
@@ -12,6 +30,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -21,12 +40,18 @@
 #include "tapswitch/sw.h"
 #include "tapswitch/worker.h"
 
+/* Look at namespace names again after this long, doubling up to the
+ * most (see "Namespaces" above). */
+#define NETNS_RETRY_MIN_MS 50
+#define NETNS_RETRY_MAX_MS 5000
+
 struct sw_mon {
 	struct sw_mon *next;
 	struct sw *sw;
 	struct nl_mon *mon;
 	struct event *ev;
 	char *netns;		/* NULL: the daemon's namespace */
+	struct nl_netns_id id;	/* the namespace netns named at open */
 };
 
 struct sw {
@@ -42,6 +67,10 @@ struct sw {
 	struct event *age_ev;
 	uint64_t aged;
 	struct sw_mon *mons;
+	struct nl_netns_watch *nsw;	/* /run/netns; NULL: none (yet) */
+	struct event *nsw_ev;
+	struct event *retry_ev;		/* look at the names again */
+	unsigned retry_ms;		/* the delay after the next one */
 	uint32_t started;		/* now_sec() at creation */
 };
 
@@ -88,8 +117,11 @@ sw_port_detach(struct sw *sw, struct port *p)
 	p->attached = false;
 }
 
-/* An interface of p's name appeared (or p is retried): open p on it. */
-static void
+/* An interface of p's name appeared, its namespace came back, or p is
+ * retried: open p on it.  0; -ENODEV when a type that attaches to an
+ * existing interface finds none (p waits for it); or -errno.  p->reason
+ * says why p is still closed, logged when it is a new reason. */
+static int
 sw_port_reopen(struct sw *sw, struct port *p)
 {
 	char *err = NULL, *old = xstrdup_null(p->reason);
@@ -112,6 +144,7 @@ sw_port_reopen(struct sw *sw, struct port *p)
 	}
 	free(err);
 	free(old);
+	return r;
 }
 
 static void
@@ -192,25 +225,198 @@ sw_mon_readable(evutil_socket_t fd, short what, void *arg)
 	nl_mon_dispatch(m->mon);
 }
 
-/* Make sure link changes in netns are followed.  No-op without a base. */
-static int
-sw_mon_ensure(struct sw *sw, const char *netns, char **err)
+static void
+push_name(char ***list, size_t *n, const char *name)
+{
+	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
+	(*list)[(*n)++] = xstrdup(name);
+}
+
+static bool
+name_in(char **list, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(list[i], name) == 0)
+			return true;
+	return false;
+}
+
+static struct sw_mon *
+sw_mon_find(const struct sw *sw, const char *netns)
 {
 	struct sw_mon *m;
-	char *msg = NULL;
-	int fd, r;
 
-	if (!sw->base)
-		return 0;
 	for (m = sw->mons; m; m = m->next)
 		if (str_equal_null(m->netns, netns))
-			return 0;
-	/* The socket is made inside netns, which takes privileges; reading
-	 * events from it afterwards does not. */
-	r = priv_monitor(sw->pv, netns, &fd, &msg);
+			break;
+	return m;
+}
+
+/* Whether p is a port of netns that the monitor there serves. */
+static bool
+sw_port_in(const struct port *p, const char *netns)
+{
+	return p->conf.type->netdev && str_equal_null(p->conf.netns, netns);
+}
+
+/* Whether a port needs the monitor of netns. */
+static bool
+sw_netns_used(const struct sw *sw, const char *netns)
+{
+	const struct port_set *set = port_table_set(sw->pt);
+
+	for (unsigned i = 0; i < set->n; i++)
+		if (sw_port_in(set->ports[i], netns))
+			return true;
+	return false;
+}
+
+/* Whether a port needs the watch of the names: one in a namespace of its
+ * own. */
+static bool
+sw_netns_any(const struct sw *sw)
+{
+	const struct port_set *set = port_table_set(sw->pt);
+
+	for (unsigned i = 0; i < set->n; i++)
+		if (set->ports[i]->conf.type->netdev &&
+		    set->ports[i]->conf.netns)
+			return true;
+	return false;
+}
+
+/* What to say when the name netns stands for no namespace (r from
+ * nl_netns_id). */
+static char *
+sw_netns_error(const char *netns, int r)
+{
+	if (r == -ENOENT)
+		return xasprintf("network namespace \"%s\" does not exist (no "
+		    "/run/netns/%s): create it with \"ip netns add %s\"",
+		    netns, netns, netns);
+	if (r == -EAGAIN)
+		return xasprintf("/run/netns/%s is not a network namespace "
+		    "(not yet?)", netns);
+	return xasprintf("cannot look up network namespace /run/netns/%s: "
+	    "%s", netns, strerror(-r));
+}
+
+static void sw_netns_changed(void *arg, const char *netns);
+static bool sw_netns_sync_all(struct sw *sw);
+
+static void
+sw_nsw_close(struct sw *sw)
+{
+	if (!sw->nsw)
+		return;
+	event_free(sw->nsw_ev);
+	nl_netns_watch_close(sw->nsw);
+	sw->nsw_ev = NULL;
+	sw->nsw = NULL;
+}
+
+/* Look at the names again after sw->retry_ms, doubling it for the next
+ * time; restart: after the shortest delay, also when a look is planned
+ * already. */
+static void
+sw_retry_arm(struct sw *sw, bool restart)
+{
+	struct timeval tv;
+
+	if (restart) {
+		evtimer_del(sw->retry_ev);
+		sw->retry_ms = 0;
+	} else if (evtimer_pending(sw->retry_ev, NULL)) {
+		return;
+	}
+	if (!sw->retry_ms)
+		sw->retry_ms = NETNS_RETRY_MIN_MS;
+	tv.tv_sec = sw->retry_ms / 1000;
+	tv.tv_usec = sw->retry_ms % 1000 * 1000;
+	evtimer_add(sw->retry_ev, &tv);
+	sw->retry_ms = 2 * sw->retry_ms < NETNS_RETRY_MAX_MS ?
+	    2 * sw->retry_ms : NETNS_RETRY_MAX_MS;
+}
+
+static void
+sw_nsw_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct sw *sw = arg;
+
+	if (nl_netns_watch_dispatch(sw->nsw))
+		return;
+	/* /run/netns went away (with every name in it, which the dispatch
+	 * has just followed): the timer looks for a new one. */
+	log_warn("/run/netns is gone; watching it again when it is back");
+	sw_nsw_close(sw);
+	sw_retry_arm(sw, false);
+}
+
+/* Watch the names in /run/netns, unless that is done already. */
+static void
+sw_nsw_open(struct sw *sw)
+{
+	int r;
+
+	if (sw->nsw)
+		return;
+	r = nl_netns_watch_open(sw_netns_changed, sw, &sw->nsw);
 	if (r < 0) {
-		*err = msg;
-		return r;
+		/* The timer looks at the names instead (sw_netns_retry). */
+		if (r != -ENOENT)
+			log_warn("cannot watch /run/netns: %s; namespaces "
+			    "deleted or made again are seen within %d s",
+			    strerror(-r), NETNS_RETRY_MAX_MS / 1000);
+		sw->nsw = NULL;
+		sw_retry_arm(sw, false);
+		return;
+	}
+	sw->nsw_ev = event_new(sw->base, nl_netns_watch_fd(sw->nsw),
+	    EV_READ | EV_PERSIST, sw_nsw_readable, sw);
+	event_add(sw->nsw_ev, NULL);
+}
+
+/*
+ * Open the monitor of netns (NULL: the daemon's namespace), which has
+ * none.  The privileged helper makes its socket inside the namespace,
+ * which it finds by name; the name is looked up before and after, and
+ * the monitor follows the namespace it named both times.  (For the
+ * socket to be elsewhere, the name would have to stand for another
+ * namespace and then for the first one again in between.)  0 or -errno
+ * with *err.
+ */
+static int
+sw_mon_open(struct sw *sw, const char *netns, char **err)
+{
+	struct nl_netns_id id = { 0 }, after;
+	struct sw_mon *m;
+	char *msg = NULL;
+	int fd, r, tries = 0;
+
+	/* Watching first: a name that changes from now on makes an event. */
+	if (netns)
+		sw_nsw_open(sw);
+	for (;;) {
+		if (netns && (r = nl_netns_id(netns, &id)) < 0) {
+			*err = sw_netns_error(netns, r);
+			return r;
+		}
+		/* The socket is made inside netns, which takes privileges;
+		 * reading events from it afterwards does not. */
+		r = priv_monitor(sw->pv, netns, &fd, &msg);
+		if (r < 0) {
+			*err = msg;
+			return r;
+		}
+		if (!netns || (nl_netns_id(netns, &after) == 0 &&
+		    nl_netns_id_equal(&id, &after)))
+			break;
+		close(fd);
+		if (++tries == 3) {
+			*err = xasprintf("network namespace %s is being "
+			    "deleted and made again; try again later", netns);
+			return -EAGAIN;
+		}
 	}
 	m = xcalloc(1, sizeof(*m));
 	r = nl_mon_open(fd, netns, sw_link_changed, sw, &m->mon);
@@ -223,12 +429,211 @@ sw_mon_ensure(struct sw *sw, const char *netns, char **err)
 	}
 	m->sw = sw;
 	m->netns = xstrdup_null(netns);
+	m->id = id;
 	m->ev = event_new(sw->base, nl_mon_fd(m->mon), EV_READ | EV_PERSIST,
 	    sw_mon_readable, m);
 	event_add(m->ev, NULL);
 	m->next = sw->mons;
 	sw->mons = m;
 	return 0;
+}
+
+/* Close m, and with it (if nothing else holds it) its namespace. */
+static void
+sw_mon_close(struct sw *sw, struct sw_mon *m)
+{
+	struct sw_mon **pp;
+
+	for (pp = &sw->mons; *pp != m; pp = &(*pp)->next)
+		;
+	*pp = m->next;
+	event_free(m->ev);
+	nl_mon_close(m->mon);
+	free(m->netns);
+	free(m);
+}
+
+/* The namespace that m follows is not the one its name stands for any
+ * more (deleted; replaced: another one has the name now).  Its ports go
+ * down with that reason, their fds closed, and m goes: nothing of ours
+ * keeps the namespace alive. */
+static void
+sw_netns_gone(struct sw *sw, struct sw_mon *m, bool replaced)
+{
+	const struct port_set *set = port_table_set(sw->pt);
+	char *why = xasprintf("network namespace %s was deleted%s", m->netns,
+	    replaced ? " (and made again)" : "");
+
+	for (unsigned i = 0; i < set->n; i++) {
+		struct port *p = set->ports[i];
+
+		if (!sw_port_in(p, m->netns))
+			continue;
+		sw_port_detach(sw, p);
+		port_close_deferred(p, sw->qs, why);
+		log_warn("port %s: %s; port is down%s", p->conf.name, why,
+		    replaced ? "" : " until a namespace of that name is made "
+		    "again");
+	}
+	free(why);
+	sw_mon_close(sw, m);
+}
+
+/* A namespace has the name netns (again): follow it, and open the ports
+ * configured there (a tap port makes its TAP, a system port attaches to
+ * its interface if it is there).  0, or -errno when it cannot be
+ * followed: the ports then stay down with the reason. */
+static int
+sw_netns_back(struct sw *sw, const char *netns)
+{
+	const struct port_set *set = port_table_set(sw->pt);
+	char *err = NULL;
+	int r;
+
+	if ((r = sw_mon_open(sw, netns, &err)) < 0) {
+		for (unsigned i = 0; i < set->n; i++) {
+			struct port *p = set->ports[i];
+
+			if (!sw_port_in(p, netns) ||
+			    str_equal_null(p->reason, err))
+				continue;
+			port_set_reason(p, err);
+			log_warn("port %s: %s", p->conf.name, err);
+		}
+		free(err);
+		return r;
+	}
+	log_info("network namespace %s is there: opening its ports", netns);
+	for (unsigned i = 0; i < set->n; i++)
+		if (sw_port_in(set->ports[i], netns) &&
+		    !set->ports[i]->opened)
+			sw_port_reopen(sw, set->ports[i]);
+	return 0;
+}
+
+/*
+ * Bring the monitor of the name netns in line with the namespace that the
+ * name stands for now: nothing changes while it is the same one; the
+ * monitor and the ports' fds go when it is gone or another; a new monitor
+ * opens, and the ports with it, when one is there.  A monitor that no port
+ * needs goes.  Returns whether to look again later (the name is a file
+ * that is not a namespace yet, or the namespace could not be followed).
+ */
+static bool
+sw_netns_sync(struct sw *sw, const char *netns)
+{
+	/* A copy: netns may be the name of the monitor that goes. */
+	char *name = xstrdup(netns);
+	struct sw_mon *m = sw_mon_find(sw, name);
+	struct nl_netns_id id;
+	bool again = false;
+	int r;
+
+	if (!sw_netns_used(sw, name)) {
+		if (m)
+			sw_mon_close(sw, m);
+		goto out;
+	}
+	r = nl_netns_id(name, &id);
+	if (m && r == 0 && nl_netns_id_equal(&m->id, &id))
+		goto out;
+	if (m)
+		sw_netns_gone(sw, m, r == 0);
+	if (r == 0)
+		r = sw_netns_back(sw, name);
+	/* Absent: its creation makes an event. */
+	again = r < 0 && r != -ENOENT;
+out:
+	free(name);
+	return again;
+}
+
+/* sw_netns_sync for every name that a monitor follows or a port is
+ * configured in.  Returns whether to look again later, as sw_netns_sync
+ * does, and also while namespaces are not watched. */
+static bool
+sw_netns_sync_all(struct sw *sw)
+{
+	const struct port_set *set;
+	struct sw_mon *m;
+	char **names = NULL;
+	size_t n = 0, i;
+	bool again = false;
+
+	/* Names first: a sync may close monitors. */
+	for (m = sw->mons; m; m = m->next)
+		if (m->netns)
+			push_name(&names, &n, m->netns);
+	for (i = 0; i < n; i++) {
+		again |= sw_netns_sync(sw, names[i]);
+		free(names[i]);
+	}
+	free(names);
+	set = port_table_set(sw->pt);
+	for (i = 0; i < set->n; i++) {
+		const struct port *p = set->ports[i];
+
+		if (p->conf.type->netdev && p->conf.netns &&
+		    !sw_mon_find(sw, p->conf.netns))
+			again |= sw_netns_sync(sw, p->conf.netns);
+	}
+	return again || (!sw->nsw && sw_netns_any(sw));
+}
+
+/* A name in /run/netns changed (NULL: any may have). */
+static void
+sw_netns_changed(void *arg, const char *netns)
+{
+	struct sw *sw = arg;
+
+	if (netns ? sw_netns_sync(sw, netns) : sw_netns_sync_all(sw))
+		sw_retry_arm(sw, true);
+}
+
+static void
+sw_netns_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct sw *sw = arg;
+
+	if (!sw->nsw && sw_netns_any(sw))
+		sw_nsw_open(sw);
+	if (sw_netns_sync_all(sw))
+		sw_retry_arm(sw, false);
+	else
+		sw->retry_ms = 0;
+}
+
+/* Make sure link changes in netns are followed, in the namespace that the
+ * name stands for now.  No-op without a base. */
+static int
+sw_mon_ensure(struct sw *sw, const char *netns, char **err)
+{
+	if (!sw->base)
+		return 0;
+	if (netns && sw_netns_sync(sw, netns))
+		sw_retry_arm(sw, false);
+	if (sw_mon_find(sw, netns))
+		return 0;
+	return sw_mon_open(sw, netns, err);
+}
+
+/* A port of netns went (or was never added): close what nothing needs
+ * any more, the monitor of netns and, without ports in namespaces, the
+ * watch of the names.  The daemon's own namespace is always followed. */
+static void
+sw_mon_release(struct sw *sw, const char *netns)
+{
+	struct sw_mon *m;
+
+	if (!sw->base || !netns || sw_netns_used(sw, netns))
+		return;
+	if ((m = sw_mon_find(sw, netns)) != NULL)
+		sw_mon_close(sw, m);
+	if (!sw_netns_any(sw)) {
+		sw_nsw_close(sw);
+		evtimer_del(sw->retry_ev);
+		sw->retry_ms = 0;
+	}
 }
 
 static void
@@ -282,8 +687,10 @@ sw_port_add(struct sw *sw, const struct conf_port *cp, char **err)
 		    ns_words(cp->netns, ns, sizeof(ns)), user->conf.name);
 		return -EEXIST;
 	}
-	if (cp->type->netdev && (r = sw_mon_ensure(sw, cp->netns, err)) < 0)
+	if (cp->type->netdev && (r = sw_mon_ensure(sw, cp->netns, err)) < 0) {
+		sw_mon_release(sw, cp->netns);
 		return r;
+	}
 	p = port_new(cp, sw->n_workers);
 	r = port_open(p, sw->pv, sw->dp.vnet_hdr, err);
 	if (r == -ENODEV && cp->type->netdev) {
@@ -292,6 +699,7 @@ sw_port_add(struct sw *sw, const struct conf_port *cp, char **err)
 		*err = NULL;
 	} else if (r < 0) {
 		port_free(p);
+		sw_mon_release(sw, cp->netns);
 		return r;
 	}
 	r = port_table_insert(sw->pt, p);
@@ -299,12 +707,14 @@ sw_port_add(struct sw *sw, const struct conf_port *cp, char **err)
 		*err = xasprintf("port %s: too many ports (at most %d)",
 		    cp->name, PORT_MAX);
 		port_free(p);
+		sw_mon_release(sw, cp->netns);
 		return r;
 	}
 	if (p->opened && (r = sw_port_attach(sw, p, err)) < 0) {
 		port_table_remove(sw->pt, p);
 		fdb_flush(sw->fdb, p->id, true);
 		port_free(p);
+		sw_mon_release(sw, cp->netns);
 		return r;
 	}
 	if (!p->opened)
@@ -323,10 +733,12 @@ sw_port_add(struct sw *sw, const struct conf_port *cp, char **err)
 
 /* Unpublish p, wait until no worker can touch it or its MAC entries, and
  * free it: its interface is removed, or with keep a persistent one stays
- * (port.h). */
+ * (port.h).  The monitor of its namespace goes with the last port there. */
 static void
 sw_port_remove(struct sw *sw, struct port *p, bool keep)
 {
+	char *netns = xstrdup_null(p->conf.netns);
+
 	p->keep = keep;
 	sw_port_detach(sw, p);
 	port_table_remove(sw->pt, p);
@@ -335,6 +747,8 @@ sw_port_remove(struct sw *sw, struct port *p, bool keep)
 	 * reused. */
 	fdb_flush(sw->fdb, p->id, true);
 	port_free(p);
+	sw_mon_release(sw, netns);
+	free(netns);
 }
 
 /* Remove the port called name; keep: see sw_port_remove. */
@@ -362,22 +776,6 @@ struct port *
 sw_port_find(const struct sw *sw, const char *name)
 {
 	return port_table_find(sw->pt, name);
-}
-
-static void
-push_name(char ***list, size_t *n, const char *name)
-{
-	*list = xrealloc(*list, (*n + 1) * sizeof(**list));
-	(*list)[(*n)++] = xstrdup(name);
-}
-
-static bool
-name_in(char **list, size_t n, const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (strcmp(list[i], name) == 0)
-			return true;
-	return false;
 }
 
 void
@@ -513,6 +911,8 @@ sw_create_with(const struct conf *conf, struct priv *pv,
 	sw->started = now_sec();
 	sw->pv = pv;
 	sw->base = base;
+	if (base)
+		sw->retry_ev = evtimer_new(base, sw_netns_retry, sw);
 	qsbr_create(&sw->qs);
 	r = fdb_create(conf->sw.fdb_size, sw->qs, &sw->fdb);
 	if (r < 0) {
@@ -648,15 +1048,11 @@ sw_free(struct sw *sw, bool drop_created)
 	for (unsigned q = 0; q < sw->n_workers; q++)
 		worker_destroy(sw->workers[q]);
 	free(sw->workers);
-	while (sw->mons) {
-		struct sw_mon *m = sw->mons;
-
-		sw->mons = m->next;
-		event_free(m->ev);
-		nl_mon_close(m->mon);
-		free(m->netns);
-		free(m);
-	}
+	while (sw->mons)
+		sw_mon_close(sw, sw->mons);
+	sw_nsw_close(sw);
+	if (sw->retry_ev)
+		event_free(sw->retry_ev);
 	if (sw->age_ev)
 		event_free(sw->age_ev);
 	port_table_destroy(sw->pt);

@@ -66,6 +66,8 @@ INTEGRATION_TESTS = \
 	tests/integration/system-hotplug.sh \
 	tests/integration/system-promisc.sh \
 	tests/integration/system-trunk.sh \
+	tests/integration/netns-churn.sh \
+	tests/integration/netns-recreate.sh \
 	tests/integration/ping-all-io-uring.sh \
 	tests/integration/broadcast-io-uring.sh \
 	tests/integration/vlan-io-uring.sh \

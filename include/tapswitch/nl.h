@@ -16,6 +16,7 @@
 #define TAPSWITCH_NL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 /* The step of a namespace or link operation that failed. */
 enum nl_step {
@@ -44,6 +45,60 @@ int nl_errno(int nle);
  */
 int nl_netns_call(const char *netns, int (*fn)(void *arg), void *arg,
     enum nl_step *why);
+
+/*
+ * Which namespace a name stands for: the device and inode of the nsfs file
+ * that "ip netns add" binds at /run/netns/NAME.  A name deleted and made
+ * again stands for another namespace, with another identity.  Equal
+ * identities mean the same namespace only while that namespace lives: the
+ * inode number of one that is freed may be given to a new one (a socket
+ * made inside a namespace keeps it alive).
+ */
+struct nl_netns_id {
+	uint64_t dev;
+	uint64_t ino;
+};
+
+static inline bool
+nl_netns_id_equal(const struct nl_netns_id *a, const struct nl_netns_id *b)
+{
+	return a->dev == b->dev && a->ino == b->ino;
+}
+
+/*
+ * The identity of the namespace that netns names now.  0; -ENOENT when
+ * there is no such name; -EAGAIN when the name exists but no namespace is
+ * bound to it (yet: "ip netns add" creates the file, then binds the
+ * namespace onto it); -EINVAL when netns is not one path component; or
+ * -errno.  Needs no privilege, and keeps no reference to the namespace.
+ */
+int nl_netns_id(const char *netns, struct nl_netns_id *out);
+
+/*
+ * A watch of the namespace names: inotify on /run/netns, for a main loop.
+ * The callback gets the name of each entry created, deleted or renamed
+ * there, or NULL when any name may have changed (events were lost, or the
+ * directory itself went away: then the watch has ended).  It says that a
+ * name changed, not what it names now: ask nl_netns_id.  Binding a
+ * namespace onto an existing file ("ip netns add" does that just after
+ * creating it) makes no event of its own.
+ */
+typedef void (*nl_netns_cb)(void *arg, const char *netns);
+
+struct nl_netns_watch;
+
+/* Start watching.  0; -ENOENT when /run/netns does not exist (nobody has
+ * made a namespace with ip-netns(8) yet); or -errno (-EMFILE: the user's
+ * inotify instances, fs.inotify.max_user_instances, are used up). */
+int nl_netns_watch_open(nl_netns_cb cb, void *arg,
+    struct nl_netns_watch **out);
+/* The descriptor to watch for readability (libevent). */
+int nl_netns_watch_fd(const struct nl_netns_watch *w);
+/* Read and dispatch what is pending; never blocks.  false once the watch
+ * has ended (the directory was removed, moved or unmounted): close it,
+ * and open a new one when the directory is back. */
+bool nl_netns_watch_dispatch(struct nl_netns_watch *w);
+void nl_netns_watch_close(struct nl_netns_watch *w);
 
 /*
  * Bring the link ifname of netns (NULL: the caller's namespace) to the
@@ -80,7 +135,9 @@ int nl_link_info(const char *netns, const char *ifname,
  * reports every existing link (exists true) and every link that vanished
  * while events were lost (exists false).  The callback must not close the
  * monitor.  An open monitor holds its namespace: "ip netns del" then only
- * removes the name, and the links in it live on until nl_mon_close.
+ * removes the name, and the namespace with its links lives on until
+ * nl_mon_close (so the monitor's owner watches the name and closes the
+ * monitor when the name goes: nl_netns_watch).
  */
 typedef void (*nl_link_cb)(void *arg, const char *netns, int ifindex,
     const char *ifname, bool exists, bool up);
