@@ -96,6 +96,11 @@ AM_TESTS_ENVIRONMENT = \
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS) \
 	tests/integration/conf tests/integration/.shellcheckrc
 
+# The soak test: not in make check; scripts/soak runs it (scripts/check
+# for 3 minutes).
+EXTRA_DIST += tests/soak/soak.sh tests/soak/clients.py \
+	tests/soak/.shellcheckrc
+
 # Only the unit tests: "make check-unit" (used for the sanitizer build).
 check-unit:
 	$(MAKE) $(AM_MAKEFLAGS) check TESTS='$(UNIT_TESTS)'
