@@ -787,10 +787,65 @@ sw_reload_result_free(struct sw_reload_result *res)
 		free(res->removed[i]);
 	for (size_t i = 0; i < res->n_changed; i++)
 		free(res->changed[i]);
+	for (size_t i = 0; i < res->n_reopened; i++)
+		free(res->reopened[i]);
 	free(res->added);
 	free(res->removed);
 	free(res->changed);
+	free(res->reopened);
 	memset(res, 0, sizeof(*res));
+}
+
+/* Add "port NAME: what" as a line to *list; what may say "port NAME:"
+ * already. */
+static void
+push_failure(char **list, const char *name, const char *what)
+{
+	size_t len = strlen(name);
+	char *line, *all;
+
+	if (strncmp(what, "port ", 5) == 0 &&
+	    strncmp(what + 5, name, len) == 0 && what[5 + len] == ':')
+		line = xstrdup(what);
+	else
+		line = xasprintf("port %s: %s", name, what);
+	if (!*list) {
+		*list = line;
+		return;
+	}
+	all = xasprintf("%s\n%s", *list, line);
+	free(*list);
+	free(line);
+	*list = all;
+}
+
+/*
+ * Open p again, a port of the reloaded file that is closed; 0, -ENODEV
+ * when it waits for its interface, or -errno with *err.  A port whose
+ * namespace is not followed (deleted and not made again, or it cannot be
+ * followed) is not tried: sw_netns_sync_all has looked at the name.
+ */
+static int
+sw_reload_reopen(struct sw *sw, struct port *p, char **err)
+{
+	struct nl_netns_id id;
+	int r;
+
+	if (sw->base && p->conf.type->netdev && p->conf.netns &&
+	    !sw_mon_find(sw, p->conf.netns)) {
+		if ((r = nl_netns_id(p->conf.netns, &id)) < 0) {
+			*err = sw_netns_error(p->conf.netns, r);
+			return r;
+		}
+		/* There, but its monitor could not be opened: the port's
+		 * reason says why. */
+		*err = xstrdup(p->reason ? p->reason : "cannot follow "
+		    "its network namespace");
+		return -EIO;
+	}
+	if ((r = sw_port_reopen(sw, p)) < 0 && r != -ENODEV)
+		*err = xstrdup(p->reason ? p->reason : strerror(-r));
+	return r;
 }
 
 int
@@ -799,7 +854,8 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 {
 	const struct conf_switch *o = &sw->conf->sw, *n = &conf->sw;
 	char *fixed = NULL, *failed = NULL, *tmp;
-	size_t i;
+	char **closed = NULL;
+	size_t i, n_closed = 0;
 
 	memset(res, 0, sizeof(*res));
 #define FIXED(cond, fmt, ...) do { \
@@ -863,6 +919,8 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 			push_name(&res->changed, &res->n_changed, cp->name);
 		} else if (p) {
 			res->n_unchanged++;
+			if (!p->opened)
+				push_name(&closed, &n_closed, cp->name);
 		}
 	}
 	for (i = 0; i < conf->n_ports; i++) {
@@ -872,16 +930,30 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 		if (port_table_find(sw->pt, cp->name))
 			continue;
 		if (sw_port_add(sw, cp, &e) < 0) {
-			tmp = xasprintf("%s%s%s", failed ? failed : "",
-			    failed ? "\n" : "", e);
-			free(failed);
+			push_failure(&failed, cp->name, e);
 			free(e);
-			failed = tmp;
 			continue;
 		}
 		if (!name_in(res->changed, res->n_changed, cp->name))
 			push_name(&res->added, &res->n_added, cp->name);
 	}
+	/* Unchanged ports that are closed open again: the namespaces first,
+	 * where one is back its ports open with it; then the others. */
+	if (sw->base && sw_netns_sync_all(sw))
+		sw_retry_arm(sw, false);
+	for (i = 0; i < n_closed; i++) {
+		struct port *p = port_table_find(sw->pt, closed[i]);
+		char *e = NULL;
+
+		if (p && !p->opened && sw_reload_reopen(sw, p, &e) < 0 && e) {
+			push_failure(&failed, p->conf.name, e);
+			free(e);
+		}
+		if (p && p->opened)
+			push_name(&res->reopened, &res->n_reopened, closed[i]);
+		free(closed[i]);
+	}
+	free(closed);
 	conf_free(sw->conf);
 	sw->conf = conf_dup(conf);
 	if (failed) {

@@ -1203,7 +1203,8 @@ print_stats(json_t *r)
 static void
 print_reload(json_t *r)
 {
-	static const char *const lists[] = { "added", "removed", "changed" };
+	static const char *const lists[] = { "added", "removed", "changed",
+	    "reopened" };
 	json_t *names, *v;
 	struct table t;
 	size_t i, j;

@@ -181,8 +181,8 @@ daemon_reload_apply(struct daemon *d, struct ctl_err *err)
 		return NULL;
 	}
 	log_info("reloaded %s: %zu added, %zu removed, %zu changed, %zu "
-	    "unchanged", d->conf_path, res.n_added, res.n_removed,
-	    res.n_changed, res.n_unchanged);
+	    "unchanged, %zu reopened", d->conf_path, res.n_added,
+	    res.n_removed, res.n_changed, res.n_unchanged, res.n_reopened);
 	if (r < 0 || me) {
 		if (r < 0)
 			log_error("reload: some ports could not be set up:\n%s",
@@ -195,11 +195,12 @@ daemon_reload_apply(struct daemon *d, struct ctl_err *err)
 		sw_reload_result_free(&res);
 		return NULL;
 	}
-	result = json_pack("{s:o, s:o, s:o, s:I}",
+	result = json_pack("{s:o, s:o, s:o, s:I, s:o}",
 	    "added", names_json(res.added, res.n_added),
 	    "removed", names_json(res.removed, res.n_removed),
 	    "changed", names_json(res.changed, res.n_changed),
-	    "unchanged", (json_int_t)res.n_unchanged);
+	    "unchanged", (json_int_t)res.n_unchanged,
+	    "reopened", names_json(res.reopened, res.n_reopened));
 	sw_reload_result_free(&res);
 	return result;
 }

@@ -68,6 +68,7 @@ INTEGRATION_TESTS = \
 	tests/integration/system-trunk.sh \
 	tests/integration/netns-churn.sh \
 	tests/integration/netns-recreate.sh \
+	tests/integration/reload-reconcile.sh \
 	tests/integration/ping-all-io-uring.sh \
 	tests/integration/broadcast-io-uring.sh \
 	tests/integration/vlan-io-uring.sh \

@@ -59,10 +59,12 @@ void sw_age(struct sw *sw);
 void sw_counters(const struct sw *sw, struct sw_counters *out);
 
 /* What a reload changed (names are malloc'd; free with
- * sw_reload_result_free). */
+ * sw_reload_result_free).  n_unchanged counts the ports whose settings
+ * did not change; reopened names those of them that were closed and are
+ * open again. */
 struct sw_reload_result {
-	char **added, **removed, **changed;
-	size_t n_added, n_removed, n_changed, n_unchanged;
+	char **added, **removed, **changed, **reopened;
+	size_t n_added, n_removed, n_changed, n_unchanged, n_reopened;
 };
 
 /*
@@ -76,8 +78,15 @@ struct sw_reload_result {
  * persistent before and after, with the same ifname and netns), ports
  * that the old file had and the new one does not are removed, ports added
  * at runtime and never in a file are kept, and fdb_aging applies at once.
- * If a port cannot be created, the rest is still applied and -EIO is
- * returned with *err listing the failures.  *res is filled in both cases.
+ * A port of the file whose settings did not change but which is closed
+ * (its interface or its namespace was deleted, or is absent) is opened
+ * again: a tap port makes its TAP again, a system port attaches if its
+ * interface is there (else it waits for it, which is no failure).  If a
+ * port cannot be created or opened again (its namespace does not exist,
+ * for one), the rest is still applied and -EIO is returned with *err
+ * listing the failures, one "port NAME: ..." line each; a port that could
+ * not be created does not exist afterwards, one that could not be opened
+ * again stays, down.  *res is filled in both cases.
  */
 int sw_reload(struct sw *sw, const struct conf *conf,
     struct sw_reload_result *res, char **err);
