@@ -3,6 +3,7 @@
 UNIT_TESTS = \
 	tests/unit/test_conf \
 	tests/unit/test_frame \
+	tests/unit/test_gso \
 	tests/unit/test_fdb \
 	tests/unit/test_fwd \
 	tests/unit/test_ctl \
@@ -20,6 +21,13 @@ tests_unit_test_conf_LDADD = $(UNIT_LDADD)
 tests_unit_test_frame_SOURCES = tests/unit/test_frame.c
 tests_unit_test_frame_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_frame_LDADD = $(UNIT_LDADD)
+tests_unit_test_gso_SOURCES = tests/unit/test_gso.c tests/unit/gso_data.h
+tests_unit_test_gso_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_gso_LDADD = $(UNIT_LDADD)
+# Regenerates gso_data.h from the kernel's own frames (root; see the
+# script).  Built with the tests so that it keeps compiling.
+tests_unit_gso_capture_SOURCES = tests/unit/gso_capture.c
+EXTRA_DIST += tests/unit/gso_capture.sh
 tests_unit_test_fdb_SOURCES = tests/unit/test_fdb.c
 tests_unit_test_fdb_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_fdb_LDADD = $(UNIT_LDADD)
@@ -86,7 +94,7 @@ tests_integration_rawframe_SOURCES = tests/integration/rawframe.c
 tests_integration_tapholder_SOURCES = tests/integration/tapholder.c
 
 check_PROGRAMS += $(UNIT_TESTS) tests/integration/rawframe \
-	tests/integration/tapholder
+	tests/integration/tapholder tests/unit/gso_capture
 TESTS += $(UNIT_TESTS) $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
@@ -113,7 +121,8 @@ check-unit:
 FUZZ_SECONDS = 30
 EXTRA_DIST += tests/fuzz/corpus
 if ENABLE_FUZZING
-FUZZERS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_ctl tests/fuzz/fuzz_frame
+FUZZERS = tests/fuzz/fuzz_conf tests/fuzz/fuzz_ctl tests/fuzz/fuzz_frame \
+	tests/fuzz/fuzz_gso
 noinst_PROGRAMS += $(FUZZERS)
 tests_fuzz_fuzz_conf_SOURCES = tests/fuzz/fuzz_conf.c
 tests_fuzz_fuzz_conf_LDFLAGS = $(FUZZ_LDFLAGS)
@@ -125,9 +134,12 @@ tests_fuzz_fuzz_ctl_LDADD = $(TSW_LIBS)
 tests_fuzz_fuzz_frame_SOURCES = tests/fuzz/fuzz_frame.c
 tests_fuzz_fuzz_frame_LDFLAGS = $(FUZZ_LDFLAGS)
 tests_fuzz_fuzz_frame_LDADD = $(TSW_LIBS)
+tests_fuzz_fuzz_gso_SOURCES = tests/fuzz/fuzz_gso.c
+tests_fuzz_fuzz_gso_LDFLAGS = $(FUZZ_LDFLAGS)
+tests_fuzz_fuzz_gso_LDADD = $(TSW_LIBS)
 
 fuzz-run: $(FUZZERS)
-	@set -e; for f in conf ctl frame; do \
+	@set -e; for f in conf ctl frame gso; do \
 		rm -rf fuzz-corpus/$$f; mkdir -p fuzz-corpus/$$f; \
 		echo "fuzz_$$f: $(FUZZ_SECONDS) s"; \
 		tests/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) \
