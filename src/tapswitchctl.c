@@ -871,7 +871,7 @@ fmt_duration(json_int_t s)
  */
 static const char *const drop_counters[] = {
 	"rx_errors", "rx_vlan", "rx_src_mcast", "rx_link_local",
-	"rx_hairpin", "tx_oversize", "tx_down", "tx_errors",
+	"rx_hairpin", "tx_oversize", "tx_down", "tx_errors", "rx_bad_offload",
 };
 
 static char *

@@ -30,6 +30,7 @@
 #include <liburing.h>
 #endif
 
+#include "tapswitch/gso.h"
 #include "tapswitch/log.h"
 #include "tapswitch/tap.h"
 #include "tapswitch/worker.h"
@@ -65,6 +66,13 @@ struct tx_slot {
 /* Writes queued per io_uring submission (epoll mode uses slot 0 only). */
 #define TX_SLOTS 128
 
+/* Software segmentation: the pseudo-slot of a segment, and room for the
+ * segments of a 64 KiB super-frame cut as small as it may be (headers of
+ * at most 138 bytes each). */
+#define SEG_SLOT WORKER_BATCH
+#define SEG_MAX 256
+#define SEG_BUF_SIZE (SEG_MAX * 138 + 65536)
+
 struct worker {
 	struct sw_counters ctr;		/* first: its own cache lines */
 	const struct dp *dp;
@@ -82,9 +90,9 @@ struct worker {
 	 * in the order they were read.  frame[i] is where slot i's frame
 	 * starts: FRAME_HEAD bytes in, or up to VLAN_TAG_LEN before when a
 	 * tag the kernel took off was put back (moved says so). */
-	uint8_t *frame[WORKER_BATCH];
-	size_t len[WORKER_BATCH];
-	struct fwd_decision dec[WORKER_BATCH];
+	uint8_t *frame[WORKER_BATCH + 1];	/* [SEG_SLOT]: see split */
+	size_t len[WORKER_BATCH + 1];
+	struct fwd_decision dec[WORKER_BATCH + 1];
 	unsigned rx[WORKER_BATCH];
 	bool moved;
 	struct tx_slot *tx;		/* TX_SLOTS */
@@ -108,6 +116,16 @@ struct worker {
 	unsigned nmtx;
 	struct mmsghdr mmsg_tx[TX_SLOTS];
 	struct iovec mmsg_txiov[TX_SLOTS][4];
+	/*
+	 * Super-frames to finish in software (rx_vh says GSO, the switch's
+	 * frames have no header): split[i] marks them, nsplit counts them in
+	 * this batch.  Each is cut into segbuf and its segments go through
+	 * the switch one by one as slot SEG_SLOT.
+	 */
+	bool split[WORKER_BATCH];
+	unsigned nsplit;
+	uint8_t *segbuf;		/* SEG_BUF_SIZE */
+	size_t seglen[SEG_MAX];
 #ifdef HAVE_LIBURING
 	bool uring;
 	struct io_uring ring;
@@ -160,6 +178,7 @@ slot_frame(const struct worker *w, unsigned i)
 static inline void
 slots_reset(struct worker *w)
 {
+	w->nsplit = 0;
 	if (UNLIKELY(w->moved)) {
 		for (unsigned i = 0; i < WORKER_BATCH; i++)
 			w->frame[i] = slot_base(w, i);
@@ -219,6 +238,7 @@ worker_create(const struct dp *dp, unsigned q, struct worker **out)
 	w->bufs = xmalloc((size_t)WORKER_BATCH * SLOT_SIZE);
 	w->tx = xcalloc(TX_SLOTS, sizeof(*w->tx));
 	w->mtx = xcalloc(TX_SLOTS, sizeof(*w->mtx));
+	w->segbuf = xmalloc(SEG_BUF_SIZE);
 	w->moved = true;
 	slots_reset(w);
 	for (unsigned i = 0; i < WORKER_BATCH; i++) {
@@ -650,6 +670,31 @@ worker_rx_untag(struct worker *w, unsigned i, const struct tpacket_auxdata *aux,
 		vh->hdr_len = htole16(le16toh(vh->hdr_len) + VLAN_TAG_LEN);
 }
 
+/* What frame i's own virtio-net header (rx_vh) leaves to do, done: a
+ * partial checksum completed, a super-frame marked for splitting.  False
+ * when the header cannot be right for the frame: dropped, counted. */
+static bool
+worker_rx_offload(struct worker *w, struct port *in, unsigned i)
+{
+	const struct virtio_net_hdr *vh = &w->rx_vh[i];
+	struct port_counters *c = &in->queues[w->q].ctr;
+
+	w->split[i] = vh->gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	if (w->split[i]) {
+		w->nsplit++;
+		return true;
+	}
+	if (!(vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return true;
+	if (gso_csum_complete(w->frame[i], w->len[i], vh) == 0) {
+		ctr_add(&c->rx_sw_csum, 1);
+		return true;
+	}
+	ctr_add(&c->rx_packets, 1);
+	ctr_add(&c->rx_bad_offload, 1);
+	return false;
+}
+
 /*
  * worker_rx for PORT_CAP_MMSG ports: one recvmmsg(2) for the batch.
  * The kernel hands over a received frame's 802.1Q tag apart from it
@@ -702,6 +747,8 @@ worker_rx_mmsg(struct worker *w, struct port *in, unsigned want)
 		    w->len[i] >= ETH_ADDR_LEN * 2)
 			worker_rx_untag(w, i, aux,
 			    own_vh ? &w->rx_vh[i] : NULL);
+		if (own_vh && !worker_rx_offload(w, in, i))
+			continue;
 		w->rx[n++] = i;
 	}
 	worker_rx_adapt(&in->queues[w->q], want, (unsigned)r);
@@ -745,6 +792,70 @@ worker_rx(struct worker *w, struct port *in)
 	return n;
 }
 
+/* Send the frame in slot i, decided, where its decision says. */
+static void
+worker_forward(struct worker *w, struct port *in, unsigned i)
+{
+	const struct fwd_decision *d = &w->dec[i];
+
+	if (d->action == FWD_UNICAST) {
+		worker_send(w, i, d->out);
+	} else if (d->action == FWD_FLOOD) {
+		const struct port_set *set = port_table_set(w->dp->ports);
+
+		for (unsigned j = 0; j < set->n; j++) {
+			struct port *out = set->ports[j];
+
+			if (out != in && port_is_up(out) &&
+			    fwd_port_in_vlan(out, d->vid))
+				worker_send(w, i, out);
+		}
+	}
+}
+
+/* Send what is queued for io_uring and for sendmmsg(2). */
+static void
+worker_flush(struct worker *w)
+{
+#ifdef HAVE_LIBURING
+	if (w->uring)
+		worker_tx_flush(w);
+#endif
+	if (w->nmtx)
+		worker_tx_flush_mmsg(w);
+}
+
+/*
+ * The super-frame in slot i, from a port whose header the switch's
+ * frames do not carry: cut into the frames a NIC would have sent
+ * (gso.h), each decided and sent in turn as slot SEG_SLOT.  What was
+ * queued is sent before segbuf is used again.
+ */
+static void
+worker_split(struct worker *w, struct port *in, unsigned i, uint32_t now)
+{
+	struct port_counters *c = &in->queues[w->q].ctr;
+	size_t off = 0;
+	int n = gso_segment(w->frame[i], w->len[i], &w->rx_vh[i], w->segbuf,
+	    SEG_BUF_SIZE, w->seglen, SEG_MAX);
+
+	if (n < 0) {
+		ctr_add(&c->rx_packets, 1);
+		ctr_add(&c->rx_bad_offload, 1);
+		return;
+	}
+	ctr_add(&c->rx_sw_gso, 1);
+	for (int s = 0; s < n; s++) {
+		w->frame[SEG_SLOT] = w->segbuf + off;
+		w->len[SEG_SLOT] = w->seglen[s];
+		off += w->seglen[s];
+		fwd_decide(w->dp, in, w->q, w->frame[SEG_SLOT],
+		    w->len[SEG_SLOT], false, now, &w->ctr, &w->dec[SEG_SLOT]);
+		worker_forward(w, in, SEG_SLOT);
+	}
+	worker_flush(w);
+}
+
 static void
 worker_serve(struct worker *w, struct port *in, uint32_t now)
 {
@@ -754,36 +865,22 @@ worker_serve(struct worker *w, struct port *in, uint32_t now)
 	for (unsigned k = 0; k < n; k++) {
 		unsigned i = w->rx[k];
 
+		if (UNLIKELY(w->nsplit && w->split[i]))
+			continue;	/* decided segment by segment */
 		fwd_decide(dp, in, w->q, slot_frame(w, i), w->len[i],
 		    w->vnet_len &&
 		    slot_vh(w, i)->gso_type != VIRTIO_NET_HDR_GSO_NONE, now,
 		    &w->ctr, &w->dec[i]);
 	}
-
 	for (unsigned k = 0; k < n; k++) {
 		unsigned i = w->rx[k];
-		const struct fwd_decision *d = &w->dec[i];
 
-		if (d->action == FWD_UNICAST) {
-			worker_send(w, i, d->out);
-		} else if (d->action == FWD_FLOOD) {
-			const struct port_set *set = port_table_set(dp->ports);
-
-			for (unsigned j = 0; j < set->n; j++) {
-				struct port *out = set->ports[j];
-
-				if (out != in && port_is_up(out) &&
-				    fwd_port_in_vlan(out, d->vid))
-					worker_send(w, i, out);
-			}
-		}
+		if (UNLIKELY(w->nsplit && w->split[i]))
+			worker_split(w, in, i, now);
+		else
+			worker_forward(w, in, i);
 	}
-#ifdef HAVE_LIBURING
-	if (w->uring)
-		worker_tx_flush(w);
-#endif
-	if (w->nmtx)
-		worker_tx_flush_mmsg(w);
+	worker_flush(w);
 }
 
 
@@ -926,6 +1023,8 @@ worker_destroy(struct worker *w)
 		io_uring_queue_exit(&w->ring);
 #endif
 	free(w->bufs);
+	free(w->segbuf);
+	free(w->mtx);
 	free(w->tx);
 	free(w);
 }

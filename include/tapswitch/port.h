@@ -81,7 +81,10 @@
 	X(tx_oversize,  "dropped: longer than the egress port MTU allows") \
 	X(tx_down,      "dropped: egress port down") \
 	X(tx_errors,    "dropped: write to the egress port failed") \
-	X(learn_limit,  "sources not learned because of mac_limit")
+	X(learn_limit,  "sources not learned because of mac_limit") \
+	X(rx_sw_csum,   "received with a partial checksum, completed in software") \
+	X(rx_sw_gso,    "super-frames received, cut into frames in software") \
+	X(rx_bad_offload, "dropped: offload header that does not fit the frame")
 
 struct port_counters {
 #define X(name, help) uint64_t name;

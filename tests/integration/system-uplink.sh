@@ -16,7 +16,9 @@
 #     any working path: the figures are not timed); with offload = yes
 #     TSO super-frames cross the system port unsegmented both ways
 #     (average frame > 1514 bytes);
-#   - no frame was dropped as oversize or failed to be sent;
+#   - no frame was dropped as oversize or failed to be sent; with
+#     offload = no the upstream's super-frames and partial checksums were
+#     finished in software (rx_sw_gso, rx_sw_csum), with yes passed on;
 #   - the daemon leaves the veth as it found it: there, up, same MTU.
 # The figures are printed for people; nothing is timed.
 TEST_TAG=supl
@@ -186,8 +188,20 @@ $CTL_OUT"
 	    "$name: no MAC moved (the switch got back what it sent?)"
 	json_ok "$S" 'all(.ports[]; .counters.rx_errors == 0 and
 	    .counters.tx_errors == 0 and .counters.tx_oversize == 0 and
-	    .counters.tx_down == 0)' \
+	    .counters.tx_down == 0 and .counters.rx_bad_offload == 0)' \
 	    "$name: no frame dropped as malformed, oversize or unsendable"
+	# The upstream's stack hands its TCP to the veth as super-frames
+	# with partial checksums: with offload = no the switch finishes
+	# them itself, with offload = yes it passes them on as they are.
+	if [[ $offload == no ]]; then
+		json_ok "$S" '.ports[] | select(.name == "uplink") |
+		    .counters.rx_sw_gso > 0 and .counters.rx_sw_csum > 0' \
+		    "$name: super-frames and partial checksums from the upstream finished in software"
+	else
+		json_ok "$S" 'all(.ports[]; .counters.rx_sw_gso == 0 and
+		    .counters.rx_sw_csum == 0)' \
+		    "$name: nothing finished in software with offload = yes"
+	fi
 	ctl_json F fdb show
 	json_ok "$F" "[.entries[] | select(.mac == \"$MAC_U\" or
 	    .mac == \"$MAC_A\") | .port] | sort == [\"a\", \"uplink\"]" \
