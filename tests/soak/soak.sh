@@ -13,7 +13,8 @@
 #     (persist yes or no) or system (a veth inside the namespace); port
 #     add into a namespace that is missing, which must be refused;
 #   - ip netns delete of those namespaces, with or without a port in them,
-#     and their re-creation under the same name before the next port add;
+#     and their re-creation under the same name: with the port still
+#     there (it must come back by itself), or before the next port add;
 #   - fdb flush (all, or one port);
 #   - reload with a valid file (port r0 coming, going, changing VLAN,
 #     log_level = debug) and with broken ones (unknown key, bad value,
@@ -62,10 +63,13 @@
 #               not exist); and no sanitizer report;
 #   commands    every command of the churn had the outcome expected of
 #               it (exit status 0, or 1 with a message for the refusals)
-#               and took effect: a port added is up within 10 s, a TAP of
-#               a deleted port is gone from wherever it was;
-#   links       a port's state follows its TAP within 10 s when it is set
-#               down, up, deleted or moved behind the daemon's back;
+#               and took effect: a port added is up within 10 s, the TAP
+#               of a deleted port is gone from wherever it was (its
+#               namespace, or the one it was moved to);
+#   links       within 10 s a port's state follows its TAP set down, up,
+#               deleted or moved away behind the daemon's back, and its
+#               namespace: down when it is deleted, up again when it is
+#               made again;
 #   ports       after the churn, port list is a, b and up again;
 #   metrics     a scrape after the churn answers 200 with the metrics;
 #   stop        SIGTERM stops the daemon with status 0.
@@ -139,7 +143,7 @@ NS_MISSING=tsw-soak-$$-missing
 soak_ns NS_X x			# where TAPs are moved behind the back
 
 NSLOT=4
-declare -a C_NS C_TAP C_VETH C_PEER C_NSUP C_PORT C_LINK C_GEN
+declare -a C_NS C_TAP C_VETH C_PEER C_NSUP C_PORT C_LINK C_GEN C_PERSIST C_MOVED
 for ((i = 0; i < NSLOT; i++)); do
 	C_NS[i]=tsw-soak-$$-c$i
 	new_name "C_TAP[$i]"
@@ -147,7 +151,9 @@ for ((i = 0; i < NSLOT; i++)); do
 	new_name "C_PEER[$i]"
 	C_NSUP[i]=0		# the namespace exists
 	C_PORT[i]=""		# "", tap or system: port c$i exists
-	C_LINK[i]=""		# of a tap port: up, down, gone, moved, orphan
+	C_LINK[i]=""		# its interface: up, down, gone, moved, nsgone
+	C_PERSIST[i]=""		# of a tap port: yes or no
+	C_MOVED[i]=""		# when its TAP was moved away (seconds)
 	C_GEN[i]=0		# how many times the namespace was made
 	CLEANUP_NETNS+=("${C_NS[i]}")
 done
@@ -465,20 +471,14 @@ ev_port_add() {
 	fi
 	if ((RANDOM % 10 < 3)); then
 		type=system
-		if ! link_exists "${C_NS[i]}" "${C_VETH[i]}" &&
-		    ! { ip -n "${C_NS[i]}" link add "${C_VETH[i]}" type veth \
-		    peer name "${C_PEER[i]}" &&
-		    ip -n "${C_NS[i]}" link set "${C_VETH[i]}" up &&
-		    ip -n "${C_NS[i]}" link set "${C_PEER[i]}" up; }; then
-			problem_cmd "cannot make veth ${C_VETH[i]} in ${C_NS[i]}"
-			return 0
-		fi
+		veth_make "$i" || return 0
 		args=(type=system ifname="${C_VETH[i]}" netns="${C_NS[i]}")
 	else
 		type=tap
 		persist=yes
 		((RANDOM % 2)) && persist=no
 		args=(ifname="${C_TAP[i]}" netns="${C_NS[i]}" "persist=$persist")
+		C_PERSIST[i]=$persist
 	fi
 	count "port_add_$type"
 	say "port add c$i ${args[*]}"
@@ -489,39 +489,78 @@ ev_port_add() {
 	return 0
 }
 
+# veth_make I - the veth of slot I's system port, in its namespace, up.
+veth_make() {
+	local i=$1
+	link_exists "${C_NS[i]}" "${C_VETH[i]}" && return 0
+	ip -n "${C_NS[i]}" link add "${C_VETH[i]}" type veth \
+	    peer name "${C_PEER[i]}" &&
+	    ip -n "${C_NS[i]}" link set "${C_VETH[i]}" up &&
+	    ip -n "${C_NS[i]}" link set "${C_PEER[i]}" up && return 0
+	problem_cmd "cannot make veth ${C_VETH[i]} in ${C_NS[i]}"
+	return 1
+}
+
 ev_port_del() {
-	local i where
 	slot_with '[[ -n ${C_PORT[i]} ]]' || return 1
-	i=$SLOT
 	count port_del
-	say "port del c$i (${C_PORT[i]}, link ${C_LINK[i]})"
-	expect 0 port_del port del "c$i" || return 0
-	if [[ ${C_PORT[i]} == tap ]]; then
-		case ${C_LINK[i]} in
-		up | down) where=${C_NS[i]} ;;
-		moved) where=$NS_X ;;
-		*) where="" ;;
-		esac
-		if [[ -n $where ]] &&
-		    ! wait_until 5 link_gone "$where" "${C_TAP[i]}"; then
-			problem_cmd "port_del: the TAP ${C_TAP[i]} of c$i is still in $where"
-			ip -n "$where" link del "${C_TAP[i]}" 2>/dev/null
-		fi
-	fi
-	C_PORT[i]=""
-	C_LINK[i]=""
+	port_del "$SLOT" port_del
 	return 0
 }
 
+# port_del I WHAT - delete port c$I.  Its TAP must be gone, from its
+# namespace, and from $NS_X if it was moved there ("removes its TAP
+# wherever it is by then"); a system port's veth stays.
+port_del() {
+	local i=$1 what=$2
+	say "port del c$i (${C_PORT[i]}${C_PERSIST[i]:+ persist=${C_PERSIST[i]}}, link ${C_LINK[i]})"
+	if expect 0 "$what" port del "c$i" && [[ ${C_PORT[i]} == tap ]]; then
+		if [[ ${C_LINK[i]} == @(up|down) ]] &&
+		    ! wait_until 5 link_gone "${C_NS[i]}" "${C_TAP[i]}"; then
+			problem_cmd "$what: the TAP ${C_TAP[i]} of c$i (persist=${C_PERSIST[i]}) is still in ${C_NS[i]}"
+			ip -n "${C_NS[i]}" link del "${C_TAP[i]}" 2>/dev/null
+		fi
+		if [[ -n ${C_MOVED[i]} ]] &&
+		    ! wait_until 5 link_gone "$NS_X" "${C_TAP[i]}"; then
+			problem_cmd "$what: the TAP ${C_TAP[i]} of c$i (persist=${C_PERSIST[i]}), moved to $NS_X behind the daemon's back at t=${C_MOVED[i]}s, is still there"
+			ip -n "$NS_X" link del "${C_TAP[i]}" 2>/dev/null
+		fi
+	fi
+	C_PORT[i]="" C_LINK[i]="" C_PERSIST[i]="" C_MOVED[i]=""
+}
+
+# A namespace deleted under a port: the port goes down (and comes back
+# when the namespace is made again, see ev_ns_recreate).
 ev_ns_delete() {
 	local i
 	slot_with '((C_NSUP[i] == 1))' || return 1
 	i=$SLOT
 	count ns_delete
 	say "ip netns delete ${C_NS[i]} (port c$i: ${C_PORT[i]:-none})"
-	ip netns delete "${C_NS[i]}" || problem_cmd "ip netns delete ${C_NS[i]} failed"
+	ip netns delete "${C_NS[i]}" ||
+		{ problem_cmd "ip netns delete ${C_NS[i]} failed"; return 0; }
 	C_NSUP[i]=0
-	[[ -n ${C_PORT[i]} ]] && C_LINK[i]=orphan
+	if [[ -n ${C_PORT[i]} ]]; then
+		C_LINK[i]=nsgone
+		wait_port "c$i" down ns_delete
+	fi
+	return 0
+}
+
+# The namespace of a port made again: the port comes back up by itself,
+# a tap port with a new TAP, a system port once its interface is there.
+ev_ns_recreate() {
+	local i
+	slot_with '((C_NSUP[i] == 0)) && [[ -n ${C_PORT[i]} ]]' || return 1
+	i=$SLOT
+	count ns_recreate
+	say "ip netns add ${C_NS[i]} again (port c$i: ${C_PORT[i]})"
+	ns_create "$i" || return 0
+	if [[ ${C_PORT[i]} == system ]]; then
+		veth_make "$i" || return 0
+	fi
+	C_LINK[i]=up
+	wait_port "c$i" up ns_recreate
 	return 0
 }
 
@@ -643,7 +682,8 @@ ev_tap_delete() {
 
 ev_tap_move() {
 	local i
-	slot_with '[[ ${C_PORT[i]} == tap && ${C_LINK[i]} == @(up|down) ]]' ||
+	slot_with '[[ ${C_PORT[i]} == tap && ${C_LINK[i]} == @(up|down) &&
+	    -z ${C_MOVED[i]} ]]' ||
 		return 1
 	i=$SLOT
 	count tap_move
@@ -651,6 +691,7 @@ ev_tap_move() {
 	ip -n "${C_NS[i]}" link set "${C_TAP[i]}" netns "$NS_X" ||
 		{ problem_cmd "cannot move ${C_TAP[i]} to $NS_X"; return 0; }
 	C_LINK[i]=moved
+	C_MOVED[i]=$((SECONDS - T0))
 	wait_port "c$i" down tap_move
 	return 0
 }
@@ -721,7 +762,8 @@ status_probe() {
 
 # Weights of the events, out of their sum.
 WEIGHTS=(
-	port_add 14 port_del 10 ns_delete 5 fdb_flush 6 reload 9 sighup 4
+	port_add 14 port_del 10 ns_delete 5 ns_recreate 4 fdb_flush 6 reload 9
+	sighup 4
 	log_level 5 tap_down 4 tap_up 3 tap_delete 3 tap_move 3 ctl_flood 3
 	metrics_slow 2 scrape 4
 )
@@ -800,9 +842,7 @@ done
 prune_pids
 if [[ -z $DIED ]]; then
 	for ((i = 0; i < NSLOT; i++)); do
-		[[ -n ${C_PORT[i]} ]] || continue
-		expect 0 cleanup port del "c$i"
-		C_PORT[i]=""
+		[[ -n ${C_PORT[i]} ]] && port_del "$i" cleanup
 	done
 	for ((i = 0; i < NSLOT; i++)); do
 		((C_NSUP[i] == 1)) && ip netns delete "${C_NS[i]}"
