@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/listener.h>
@@ -32,11 +34,39 @@
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define CONTENT_TYPE_TEXT "text/plain; charset=utf-8"
 
+/*
+ * A client connection, from its accept until evhttp frees it.  evhttp
+ * (libevent 2.1) says nothing about a connection before a whole request
+ * is in, so the server makes each one's bufferevent itself
+ * (evhttp_set_bevcb: conn_new), which is where a connection is counted
+ * and the cap applied.  Once evhttp has set the connection up (later in
+ * the same pass of the loop: conn_adopt) it is found from the
+ * bufferevent, and evhttp's close callback (conn_closed) says when it
+ * goes.  A reference on the bufferevent keeps it valid for as long as
+ * the connection is listed here, adopted or not.
+ */
+struct metrics_conn {
+	struct metrics *m;
+	struct metrics_conn *prev, *next; /* m->head, oldest wait first */
+	struct bufferevent *bev;	/* evhttp's; one reference is ours */
+	struct evhttp_connection *evcon; /* NULL until conn_adopt */
+	struct event *timer;		/* conn_adopt, then the deadline */
+	bool closing;			/* shut down: no longer waits */
+};
+
 struct metrics {
 	struct event_base *base;
 	struct sw *sw;			/* NULL: not yet */
 	struct evhttp *http;		/* NULL: not listening */
+	struct evconnlistener *listener; /* http's; NULL with it */
 	char *addr;			/* what http listens on */
+	/* Every connection evhttp has not freed, in the order in which
+	 * their current wait began (accept, or their last request): the
+	 * head has waited longest.  n_conns counts them (each holds a
+	 * descriptor), n_waiting those not closing. */
+	struct metrics_conn *head, *tail;
+	unsigned n_conns, n_waiting;
+	bool paused;			/* listener disabled: METRICS_FDS_MAX */
 };
 
 /* ---- Rendering ---- */
@@ -195,6 +225,192 @@ metrics_render(struct sw *sw, struct evbuffer *out)
 	free(ports);
 }
 
+/* ---- Connections ---- */
+
+static void
+conn_unlink(struct metrics *m, struct metrics_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		m->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		m->tail = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void
+conn_append(struct metrics *m, struct metrics_conn *c)
+{
+	c->prev = m->tail;
+	c->next = NULL;
+	if (m->tail)
+		m->tail->next = c;
+	else
+		m->head = c;
+	m->tail = c;
+}
+
+/* A wait of the adopted c begins: it goes last, with METRICS_TIMEOUT
+ * seconds to run. */
+static void
+conn_wait(struct metrics *m, struct metrics_conn *c)
+{
+	static const struct timeval timeout = { METRICS_TIMEOUT, 0 };
+
+	conn_unlink(m, c);
+	conn_append(m, c);
+	event_add(c->timer, &timeout);
+}
+
+/*
+ * End c: shut its socket down, so that evhttp reads end-of-file (or
+ * fails its write) in the loop's next pass and frees the connection as
+ * if the client had hung up.  c holds its descriptor until then.
+ */
+static void
+conn_close(struct metrics *m, struct metrics_conn *c)
+{
+	evutil_socket_t fd = bufferevent_getfd(c->bev);
+
+	if (fd >= 0)
+		shutdown(fd, SHUT_RDWR);
+	if (c->evcon)
+		event_del(c->timer);	/* not before conn_adopt */
+	c->closing = true;
+	m->n_waiting--;
+}
+
+/* c is gone: forget it and let go of its bufferevent.  With room again
+ * for descriptors, the listener accepts again. */
+static void
+conn_forget(struct metrics *m, struct metrics_conn *c)
+{
+	conn_unlink(m, c);
+	m->n_conns--;
+	if (!c->closing)
+		m->n_waiting--;
+	event_free(c->timer);
+	bufferevent_decref(c->bev);
+	free(c);
+	if (m->paused && m->n_conns < METRICS_FDS_MAX) {
+		evconnlistener_enable(m->listener);
+		m->paused = false;
+	}
+}
+
+/* evhttp's close callback: it is freeing the connection (it still has
+ * its bufferevent, which it frees next). */
+static void
+conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct metrics_conn *c = arg;
+
+	conn_forget(c->m, c);
+}
+
+/*
+ * Find the connection evhttp made around c->bev -- the bufferevent's
+ * callback argument, as evhttp sets it -- and ask to be told when it
+ * goes.  When evhttp has let go of the bufferevent already (setting the
+ * connection up failed), c is forgotten.
+ */
+static void
+conn_adopt(struct metrics *m, struct metrics_conn *c)
+{
+	bufferevent_event_cb eventcb = NULL;
+	void *arg = NULL;
+
+	bufferevent_getcb(c->bev, NULL, NULL, &eventcb, &arg);
+	if (!eventcb || !arg ||
+	    evhttp_connection_get_bufferevent(arg) != c->bev) {
+		conn_forget(m, c);
+		return;
+	}
+	c->evcon = arg;
+	evhttp_connection_set_closecb(c->evcon, conn_closed, c);
+	if (!c->closing)
+		conn_wait(m, c);
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct metrics_conn *c = arg;
+
+	if (!c->evcon) {
+		conn_adopt(c->m, c);
+		return;
+	}
+	/* Clients choose how often this runs: limit it like frames. */
+	log_rl(LOG_LVL_DEBUG, "metrics: closing a connection that sent no "
+	    "whole request within %d s", METRICS_TIMEOUT);
+	conn_close(c->m, c);
+}
+
+/*
+ * evhttp's bufferevent callback: a client was accepted; make the
+ * bufferevent evhttp will talk to it through, as evhttp would (it sets
+ * the descriptor afterwards).  With METRICS_CONNECTIONS_MAX clients
+ * waiting already, the one that has waited longest is closed; at
+ * METRICS_FDS_MAX descriptors (those closed but not yet freed included)
+ * the listener stops accepting until conn_forget makes room.  NULL when
+ * out of memory: evhttp then tries to make one itself, which would go
+ * uncounted.
+ */
+static struct bufferevent *
+conn_new(struct event_base *base, void *arg)
+{
+	struct metrics *m = arg;
+	struct metrics_conn *c = xcalloc(1, sizeof(*c)), *old;
+
+	c->m = m;
+	c->timer = event_new(base, -1, 0, on_timer, c);
+	if (c->timer)
+		c->bev = bufferevent_socket_new(base, -1,
+		    BEV_OPT_CLOSE_ON_FREE);
+	if (!c->bev) {
+		if (c->timer)
+			event_free(c->timer);
+		free(c);
+		return NULL;
+	}
+	bufferevent_incref(c->bev);
+	/* Adopted once evhttp is done with the accept. */
+	event_active(c->timer, EV_TIMEOUT, 1);
+	if (m->n_waiting >= METRICS_CONNECTIONS_MAX) {
+		for (old = m->head; old->closing; old = old->next)
+			;
+		log_rl(LOG_LVL_WARN, "metrics: more than %d clients at "
+		    "once: closing the one that waited longest; scrape from "
+		    "fewer places, or keep others from reaching "
+		    "metrics_listen", METRICS_CONNECTIONS_MAX);
+		conn_close(m, old);
+	}
+	conn_append(m, c);
+	m->n_conns++;
+	m->n_waiting++;
+	if (m->n_conns >= METRICS_FDS_MAX && !m->paused) {
+		evconnlistener_disable(m->listener);
+		m->paused = true;
+	}
+	return c->bev;
+}
+
+/* The connection req came on, when it is one of m's and not closing. */
+static struct metrics_conn *
+conn_of(struct metrics *m, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+
+	for (struct metrics_conn *c = m->head; evcon && c; c = c->next)
+		if (c->evcon == evcon && !c->closing)
+			return c;
+	return NULL;
+}
+
 /* ---- HTTP ---- */
 
 /*
@@ -258,8 +474,14 @@ metrics_request(struct evhttp_request *req, void *arg)
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	struct metrics_conn *c = conn_of(m, req);
 	struct evbuffer *body;
 	int code;
+
+	/* A whole request is in: the answer and the next request (on a
+	 * connection kept alive) are a new wait. */
+	if (c)
+		conn_wait(m, c);
 
 	if (!path || strcmp(path, "/metrics") != 0) {
 		code = HTTP_NOTFOUND;
@@ -289,10 +511,11 @@ metrics_request(struct evhttp_request *req, void *arg)
 	    path ? path : "?", code);
 }
 
-/* Open a listening socket on addr and an evhttp serving it. */
+/* Open a listening socket on addr and an evhttp serving it, into *http
+ * and its *listener (which it owns); nothing is stored on failure. */
 static int
 metrics_bind(struct metrics *m, const char *addr, struct evhttp **out,
-    char **err)
+    struct evconnlistener **lout, char **err)
 {
 	const int one = 1;
 	struct evconnlistener *listener;
@@ -338,6 +561,8 @@ metrics_bind(struct metrics *m, const char *addr, struct evhttp **out,
 		    "server", addr);
 		return -ENOMEM;
 	}
+	/* Idle time between reads and writes; the connection deadline
+	 * (conn_wait) bounds the whole request and answer. */
 	evhttp_set_timeout(http, METRICS_TIMEOUT);
 	evhttp_set_max_headers_size(http, METRICS_HEADERS_MAX);
 	evhttp_set_max_body_size(http, METRICS_BODY_MAX);
@@ -349,6 +574,7 @@ metrics_bind(struct metrics *m, const char *addr, struct evhttp **out,
 	    EVHTTP_REQ_PATCH);
 	evhttp_set_default_content_type(http, CONTENT_TYPE_TEXT);
 	evhttp_set_gencb(http, metrics_request, m);
+	evhttp_set_bevcb(http, conn_new, m);
 	listener = evconnlistener_new(m->base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE, 0, fd);	/* 0: listen() was called */
 	if (!listener)
@@ -363,6 +589,7 @@ metrics_bind(struct metrics *m, const char *addr, struct evhttp **out,
 		return -ENOMEM;
 	}
 	*out = http;
+	*lout = listener;
 	return 0;
 }
 
@@ -389,12 +616,26 @@ metrics_create(struct event_base *base, struct metrics **out)
 	*out = m;
 }
 
+/*
+ * Free m's evhttp with its listener and its connections (the address
+ * stays); conn_closed forgets them.  Those not yet adopted are forgotten
+ * by conn_adopt, in this pass of the loop.
+ */
+static void
+metrics_unserve(struct metrics *m)
+{
+	if (!m->http)
+		return;
+	evhttp_free(m->http);
+	m->http = NULL;
+	m->listener = NULL;
+	m->paused = false;
+}
+
 static void
 metrics_close(struct metrics *m)
 {
-	if (m->http)
-		evhttp_free(m->http);
-	m->http = NULL;
+	metrics_unserve(m);
 	free(m->addr);
 	m->addr = NULL;
 }
@@ -405,12 +646,16 @@ metrics_destroy(struct metrics *m)
 	if (!m)
 		return;
 	metrics_close(m);
+	/* Not adopted yet; evhttp has let go of them. */
+	while (m->head)
+		conn_forget(m, m->head);
 	free(m);
 }
 
 int
 metrics_listen(struct metrics *m, const char *addr, char **err)
 {
+	struct evconnlistener *listener = NULL;
 	struct evhttp *http = NULL;
 	char *e2 = NULL;
 	int r;
@@ -423,7 +668,7 @@ metrics_listen(struct metrics *m, const char *addr, char **err)
 		metrics_close(m);
 		return 0;
 	}
-	r = metrics_bind(m, addr, &http, err);
+	r = metrics_bind(m, addr, &http, &listener, err);
 	if (r == -EADDRINUSE && m->http &&
 	    listen_port(addr) == listen_port(m->addr)) {
 		/* The new address overlaps the one served (same port, e.g.
@@ -431,10 +676,10 @@ metrics_listen(struct metrics *m, const char *addr, char **err)
 		 * and comes back if the new one still cannot be had. */
 		free(*err);
 		*err = NULL;
-		evhttp_free(m->http);
-		m->http = NULL;
-		r = metrics_bind(m, addr, &http, err);
-		if (r < 0 && metrics_bind(m, m->addr, &m->http, &e2) < 0) {
+		metrics_unserve(m);
+		r = metrics_bind(m, addr, &http, &listener, err);
+		if (r < 0 && metrics_bind(m, m->addr, &m->http, &m->listener,
+		    &e2) < 0) {
 			char *t = xasprintf("%s; and %s could not be served "
 			    "again (%s)", *err, m->addr, e2);
 
@@ -449,10 +694,11 @@ metrics_listen(struct metrics *m, const char *addr, char **err)
 		return r;
 	if (m->http) {
 		log_info("metrics: moving from %s to %s", m->addr, addr);
-		evhttp_free(m->http);
+		metrics_unserve(m);
 	}
 	free(m->addr);
 	m->http = http;
+	m->listener = listener;
 	m->addr = xstrdup(addr);
 	log_info("metrics: serving on http://%s/metrics", addr);
 	return 0;

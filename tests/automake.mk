@@ -67,6 +67,7 @@ INTEGRATION_TESTS = \
 	tests/integration/ctl-live-changes.sh \
 	tests/integration/log-level.sh \
 	tests/integration/metrics.sh \
+	tests/integration/metrics-slow-clients.sh \
 	tests/integration/persist.sh \
 	tests/integration/privileges.sh \
 	tests/integration/system-uplink.sh \

@@ -7,8 +7,19 @@
  * exposition format, version 0.0.4; every other path gets 404 and every
  * method but GET and HEAD gets 405.  It never blocks the loop: evhttp is
  * non-blocking, the text is built in memory from counters that are read
- * without locks (port.h), a client that stalls is dropped after
- * METRICS_TIMEOUT seconds, and request headers and bodies are bounded.
+ * without locks (port.h), and request headers and bodies are bounded.
+ *
+ * Nor can clients take what the rest of the daemon needs (descriptors
+ * above all: the control socket's clients and every port's queues share
+ * the process's limit).  A connection has METRICS_TIMEOUT seconds from
+ * its accept, or from its last request, to send a whole request; then it
+ * is closed, however slowly it keeps sending.  At most
+ * METRICS_CONNECTIONS_MAX connections wait at once: the next one closes
+ * the one that has waited longest.  A closed connection holds its
+ * descriptor until evhttp has freed it, in the loop's next pass, and
+ * libevent closes the descriptor one pass later still; with
+ * METRICS_FDS_MAX connections not yet freed, none is accepted until some
+ * are (the kernel keeps up to METRICS_BACKLOG more waiting).
  *
  * The listener is bound at start-up, before privileges are dropped, and
  * may move on reload: metrics_listen() opens the new address before it
@@ -19,7 +30,9 @@
 #ifndef TAPSWITCH_METRICS_H
 #define TAPSWITCH_METRICS_H
 
-#define METRICS_TIMEOUT 10		/* seconds a client may stall */
+#define METRICS_TIMEOUT 10		/* seconds for a whole request */
+#define METRICS_CONNECTIONS_MAX 32	/* connections waiting at once */
+#define METRICS_FDS_MAX (2 * METRICS_CONNECTIONS_MAX)	/* held at most */
 #define METRICS_HEADERS_MAX 8192	/* bytes of request line and headers */
 #define METRICS_BODY_MAX 1024		/* bytes of request body */
 #define METRICS_BACKLOG 64

@@ -238,7 +238,9 @@ wait_until 5 test -e "$TMP_DIR/stall.ready" ||
 start=$(now_us)
 scrape "$P1"
 ms=$((($(now_us) - start) / 1000))
-((ms < 2000)) || fail "a scrape took $ms ms while a client stalled"
+# Answered while the stalled client still waited: it did not hold it up.
+[[ ! -s $TMP_DIR/stall.out ]] ||
+	fail "the scrape was answered only after the stalled client was dropped"
 ctl_status 0 status
 wait_until 30 test -s "$TMP_DIR/stall.out" ||
 	fail "the stalled client was not dropped within 30 s"

@@ -2,12 +2,14 @@
  * test_metrics.c - the Prometheus exposition text of a switch with dummy
  * ports, checked line by line against the text format (version 0.0.4),
  * and the HTTP server on loopback driven from the test's own event loop:
- * /metrics, 404, 405, a stalled client, and moving the listener.
+ * /metrics, 404, 405, a stalled client, the cap on connections, and moving
+ * the listener.
  */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <check.h>
+#include <dirent.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -667,6 +669,85 @@ START_TEST(test_listen_changes)
 }
 END_TEST
 
+/* Descriptors this process has open. */
+static unsigned
+fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	unsigned n = 0;
+
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;	/* d's own */
+}
+
+/* Whether the server closed fd (end-of-file or reset), without waiting. */
+static bool
+closed_by_server(int fd)
+{
+	char c;
+	ssize_t r = recv(fd, &c, 1, MSG_DONTWAIT);
+
+	if (r < 0 && errno != ECONNRESET)
+		ck_assert_int_eq(errno, EAGAIN);
+	return r == 0 || (r < 0 && errno == ECONNRESET);
+}
+
+/* More clients than METRICS_CONNECTIONS_MAX that never finish their
+ * request: those that waited longest are closed, the server holds no more
+ * than the cap, and a scraper still gets its answer. */
+START_TEST(test_http_connection_cap)
+{
+	enum { EXTRA = 8, N = METRICS_CONNECTIONS_MAX + EXTRA };
+	int fds[N];
+	char addr[64];
+	unsigned port, before, server;
+	char *r;
+
+	metrics_set_switch(m, sw);
+	port = listen_loopback(addr, sizeof(addr));
+	before = fd_count();
+	for (int i = 0; i < N; i++) {
+		struct pollfd pfd = { .events = POLLOUT };
+
+		pfd.fd = fds[i] = connect_to(port);
+		ck_assert_int_eq(poll(&pfd, 1, 5000), 1);
+		ck_assert_int_gt(send(fds[i], "GET /met", 8, MSG_NOSIGNAL), 0);
+		/* Accepted before the next one comes. */
+		for (int k = 0; k < 5; k++)
+			event_base_loop(base, EVLOOP_NONBLOCK);
+	}
+	for (int k = 0; k < 10; k++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	for (int i = 0; i < N; i++)
+		ck_assert_msg(closed_by_server(fds[i]) == (i < EXTRA),
+		    "client %d of %d is %s", i, N,
+		    i < EXTRA ? "still open" : "closed");
+	server = fd_count() - before - N;
+	ck_assert_msg(server <= METRICS_CONNECTIONS_MAX, "the server holds "
+	    "%u descriptors for its clients, more than %d", server,
+	    METRICS_CONNECTIONS_MAX);
+
+	r = http(port, "GET /metrics HTTP/1.0\r\n\r\n");
+	ck_assert_msg(strstr(r, " 200 ") != NULL, "%.600s", r);
+	free(r);
+	for (int k = 0; k < 10; k++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	/* It took the place of the next that had waited longest. */
+	ck_assert(closed_by_server(fds[EXTRA]));
+	ck_assert(!closed_by_server(fds[EXTRA + 1]));
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
+	/* Clients that hang up are let go of. */
+	for (int k = 0; k < 10; k++)
+		event_base_loop(base, EVLOOP_NONBLOCK);
+	ck_assert_uint_eq(fd_count(), before);
+}
+END_TEST
+
 static Suite *
 metrics_suite(void)
 {
@@ -682,6 +763,7 @@ metrics_suite(void)
 	tcase_add_test(th, test_http);
 	tcase_add_test(th, test_http_stalled_client);
 	tcase_add_test(th, test_listen_changes);
+	tcase_add_test(th, test_http_connection_cap);
 	tcase_set_timeout(th, 30);
 	suite_add_tcase(s, th);
 	return s;
