@@ -192,11 +192,17 @@ ctl_find(const struct ctl *ctl, const char *name)
 	return NULL;
 }
 
+/*
+ * The answer line for id (or null), with result or, when result is NULL,
+ * the error code and message.  rawid, when not NULL, is the id's text as
+ * the client wrote it, in place of id (see ctl_handle).
+ */
 static char *
-ctl_respond(json_t *id, json_t *result, int code, const char *message)
+ctl_respond(json_t *id, const char *rawid, json_t *result, int code,
+    const char *message)
 {
 	json_t *resp;
-	char *s;
+	char *s, *r;
 
 	if (result)
 		resp = json_pack("{s:s, s:O, s:O}", "jsonrpc", "2.0", "id",
@@ -207,11 +213,201 @@ ctl_respond(json_t *id, json_t *result, int code, const char *message)
 		    "message", message);
 	if (!resp)
 		abort();	/* only on out-of-memory */
+	if (rawid) {
+		/* Objects keep their order: {"jsonrpc":..,"id":..,...}. */
+		json_object_del(resp, "jsonrpc");
+		json_object_del(resp, "id");
+	}
 	s = json_dumps(resp, JSON_COMPACT);
 	json_decref(resp);
 	if (!s)
 		abort();
-	return s;
+	if (!rawid)
+		return s;
+	r = xasprintf("{\"jsonrpc\":\"2.0\",\"id\":%s,%s", rawid, s + 1);
+	free(s);
+	return r;
+}
+
+/*
+ * A scanner for the one thing jansson cannot decode that we must answer:
+ * an integer id beyond 64 bits.  JSON-RPC allows any number as an id, and
+ * the answer must carry the same id, so we keep the id's text.  These
+ * functions find the text of the value of the top-level member "id" (the
+ * last one, as jansson keeps the last of duplicate keys); values are
+ * skipped by their quotes and brackets, not checked: jansson checks the
+ * whole request afterwards.
+ */
+static void
+scan_ws(const char *s, size_t len, size_t *i)
+{
+	while (*i < len && (s[*i] == ' ' || s[*i] == '\t' || s[*i] == '\n' ||
+	    s[*i] == '\r'))
+		(*i)++;
+}
+
+/* s[*i] is '"': move past the closing quote. */
+static bool
+scan_string(const char *s, size_t len, size_t *i)
+{
+	for ((*i)++; *i < len; (*i)++) {
+		if (s[*i] == '\\')
+			(*i)++;
+		else if (s[*i] == '"') {
+			(*i)++;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Move past the value at s[*i]: a string, an object or array (to its
+ * closing bracket), or anything else up to the next delimiter. */
+static bool
+scan_value(const char *s, size_t len, size_t *i)
+{
+	size_t depth = 0, start = *i;
+
+	while (*i < len) {
+		char ch = s[*i];
+
+		if (ch == '"') {
+			if (!scan_string(s, len, i))
+				return false;
+			if (depth == 0)
+				return true;
+			continue;
+		}
+		if (ch == '{' || ch == '[') {
+			depth++;
+		} else if (ch == '}' || ch == ']') {
+			if (depth == 0)
+				return *i > start;
+			if (--depth == 0) {
+				(*i)++;
+				return true;
+			}
+		} else if (depth == 0 && memchr(", \t\n\r", ch, 5)) {
+			return *i > start;
+		}
+		(*i)++;
+	}
+	return false;
+}
+
+/* Is the quoted key at s (quotes included) "id", however escaped? */
+static bool
+key_is_id(const char *s, size_t len)
+{
+	json_t *k;
+	bool is;
+
+	if (len == 4 && memcmp(s, "\"id\"", 4) == 0)
+		return true;
+	if (!memchr(s, '\\', len))
+		return false;
+	k = json_loadb(s, len, JSON_DECODE_ANY, NULL);
+	is = json_is_string(k) && json_string_length(k) == 2 &&
+	    memcmp(json_string_value(k), "id", 2) == 0;
+	json_decref(k);
+	return is;
+}
+
+static bool
+find_id(const char *s, size_t len, size_t *off, size_t *vlen)
+{
+	size_t i = 0, ks, vs;
+	bool found = false, is_id;
+
+	scan_ws(s, len, &i);
+	if (i >= len || s[i++] != '{')
+		return false;
+	scan_ws(s, len, &i);
+	if (i < len && s[i] == '}')
+		return false;
+	for (;;) {
+		scan_ws(s, len, &i);
+		if (i >= len || s[i] != '"')
+			return false;
+		ks = i;
+		if (!scan_string(s, len, &i))
+			return false;
+		is_id = key_is_id(s + ks, i - ks);
+		scan_ws(s, len, &i);
+		if (i >= len || s[i++] != ':')
+			return false;
+		scan_ws(s, len, &i);
+		vs = i;
+		if (!scan_value(s, len, &i))
+			return false;
+		if (is_id) {
+			*off = vs;
+			*vlen = i - vs;
+			found = true;
+		}
+		scan_ws(s, len, &i);
+		if (i < len && s[i] == ',') {
+			i++;
+			continue;
+		}
+		return i < len && s[i] == '}' && found;
+	}
+}
+
+/* An integer in JSON's grammar, too big for jansson (64 bits)? */
+static bool
+is_big_integer(const char *s, size_t len)
+{
+	size_t i = s[0] == '-', digits = len - i;
+
+	if (digits == 0 || (s[i] == '0' && digits > 1))
+		return false;
+	for (size_t j = i; j < len; j++)
+		if (s[j] < '0' || s[j] > '9')
+			return false;
+	/* 2^63 has 19 digits: fewer always fit; more never do. */
+	if (digits != 19)
+		return digits > 19;
+	return memcmp(s + i, i ? "9223372036854775808" :
+	    "9223372036854775807", 19) > 0;
+}
+
+static bool
+is_overflow(const json_error_t *jerr)
+{
+#if JANSSON_VERSION_HEX >= 0x020b00
+	return json_error_code(jerr) == json_error_numeric_overflow;
+#else
+	return strstr(jerr->text, "too big") || strstr(jerr->text, "overflow");
+#endif
+}
+
+/*
+ * Parse a request line.  An id beyond 64 bits is replaced by 0 (padded
+ * with blanks, so columns in later errors stay right) and its text goes to
+ * *rawid (malloc'd) for the answer.  The request, or NULL with jerr set.
+ */
+static json_t *
+parse_request(const char *line, size_t len, char **rawid,
+    json_error_t *jerr)
+{
+	json_t *req = json_loadb(line, len, JSON_DECODE_ANY, jerr);
+	size_t off = 0, vlen = 0;
+	char *copy;
+
+	*rawid = NULL;
+	if (req || !is_overflow(jerr) || !find_id(line, len, &off, &vlen) ||
+	    !is_big_integer(line + off, vlen))
+		return req;
+	copy = xmalloc(len);
+	memcpy(copy, line, len);
+	copy[off] = '0';
+	memset(copy + off + 1, ' ', vlen - 1);
+	req = json_loadb(copy, len, JSON_DECODE_ANY, jerr);
+	free(copy);
+	if (req)
+		*rawid = xasprintf("%.*s", (int)vlen, line + off);
+	return req;
 }
 
 char *
@@ -221,20 +417,24 @@ ctl_handle(struct ctl *ctl, const char *line, size_t len, uid_t uid)
 	const struct ctl_cmd *cmd;
 	json_t *req, *id, *method, *version, *params, *result;
 	json_error_t jerr;
-	char *resp, *mismatch;
+	char *resp, *mismatch, *rawid;
 	bool notify;
 
-	req = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
-	if (!req)
-		return xasprintf("{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":"
-		    "{\"code\":%d,\"message\":\"parse error at column %d: "
-		    "send one JSON object per line\"}}", CTL_E_PARSE,
-		    jerr.column);
+	req = parse_request(line, len, &rawid, &jerr);
+	if (!req) {
+		char *m = xasprintf("parse error at column %d: %s", jerr.column,
+		    is_overflow(&jerr) ? "a number out of range (integers "
+		    "must fit in 64 bits)" : "send one JSON object per line");
+
+		resp = ctl_respond(NULL, NULL, NULL, CTL_E_PARSE, m);
+		free(m);
+		return resp;
+	}
 	if (!json_is_object(req)) {
 		bool batch = json_is_array(req);
 
 		json_decref(req);
-		return ctl_respond(NULL, NULL, CTL_E_REQUEST, batch ?
+		return ctl_respond(NULL, NULL, NULL, CTL_E_REQUEST, batch ?
 		    "batch requests are not supported; send one request "
 		    "object per line" : "a request must be a JSON object");
 	}
@@ -243,7 +443,7 @@ ctl_handle(struct ctl *ctl, const char *line, size_t len, uid_t uid)
 	if (id && !json_is_string(id) && !json_is_integer(id) &&
 	    !json_is_null(id)) {
 		json_decref(req);
-		return ctl_respond(NULL, NULL, CTL_E_REQUEST,
+		return ctl_respond(NULL, NULL, NULL, CTL_E_REQUEST,
 		    "\"id\" must be a string, an integer or null");
 	}
 	version = json_object_get(req, "jsonrpc");
@@ -251,12 +451,12 @@ ctl_handle(struct ctl *ctl, const char *line, size_t len, uid_t uid)
 	params = json_object_get(req, "params");
 	if (!json_is_string(version) ||
 	    strcmp(json_string_value(version), "2.0") != 0) {
-		resp = ctl_respond(id, NULL, CTL_E_REQUEST,
+		resp = ctl_respond(id, rawid, NULL, CTL_E_REQUEST,
 		    "\"jsonrpc\" must be \"2.0\"");
 		goto out;
 	}
 	if (!json_is_string(method)) {
-		resp = ctl_respond(id, NULL, CTL_E_REQUEST,
+		resp = ctl_respond(id, rawid, NULL, CTL_E_REQUEST,
 		    "\"method\" must be a string such as \"status.get\"");
 		goto out;
 	}
@@ -265,12 +465,12 @@ ctl_handle(struct ctl *ctl, const char *line, size_t len, uid_t uid)
 		char *m = xasprintf("unknown method \"%s\"; the \"help\" method "
 		    "lists them", json_string_value(method));
 
-		resp = ctl_respond(id, NULL, CTL_E_METHOD, m);
+		resp = ctl_respond(id, rawid, NULL, CTL_E_METHOD, m);
 		free(m);
 		goto out;
 	}
 	if (params && !json_is_object(params)) {
-		resp = ctl_respond(id, NULL, CTL_E_PARAMS,
+		resp = ctl_respond(id, rawid, NULL, CTL_E_PARAMS,
 		    "\"params\" must be an object");
 		goto out;
 	}
@@ -278,30 +478,31 @@ ctl_handle(struct ctl *ctl, const char *line, size_t len, uid_t uid)
 		char *m = xasprintf("permission denied: %s changes the switch; "
 		    "run it as root or as the daemon's user", cmd->name);
 
-		resp = ctl_respond(id, NULL, CTL_E_PERM, m);
+		resp = ctl_respond(id, rawid, NULL, CTL_E_PERM, m);
 		free(m);
 		goto out;
 	}
 	params = params ? json_incref(params) : json_object();
 	if ((mismatch = ctl_params_mismatch(cmd, params)) != NULL) {
 		json_decref(params);
-		resp = ctl_respond(id, NULL, CTL_E_PARAMS, mismatch);
+		resp = ctl_respond(id, rawid, NULL, CTL_E_PARAMS, mismatch);
 		free(mismatch);
 		goto out;
 	}
 	result = cmd->fn(cmd->arg, params, &err);
 	json_decref(params);
 	if (result) {
-		resp = ctl_respond(id, result, 0, NULL);
+		resp = ctl_respond(id, rawid, result, 0, NULL);
 		json_decref(result);
 	} else {
-		resp = ctl_respond(id, NULL, err.code ? err.code :
+		resp = ctl_respond(id, rawid, NULL, err.code ? err.code :
 		    CTL_E_INTERNAL, err.message ? err.message :
 		    "internal error");
 		free(err.message);
 	}
 out:
 	json_decref(req);
+	free(rawid);
 	if (notify) {
 		free(resp);
 		return NULL;
@@ -383,7 +584,7 @@ client_read(struct bufferevent *bev, void *arg)
 	return;
 too_long:
 	evbuffer_drain(in, evbuffer_get_length(in));
-	client_send(c, ctl_respond(NULL, NULL, CTL_E_REQUEST,
+	client_send(c, ctl_respond(NULL, NULL, NULL, CTL_E_REQUEST,
 	    "request line longer than 65536 bytes; disconnecting"));
 	client_close_after_flush(c);
 }

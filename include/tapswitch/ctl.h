@@ -90,8 +90,10 @@ int ctl_listen(struct ctl *ctl, struct event_base *base, const char *path,
 /*
  * Handle one request line (without the newline) from a client with uid,
  * and return the response line (malloc'd, no newline), or NULL when the
- * request was a notification (no id) and needs no answer.  This is the
- * whole protocol without sockets: tests and the fuzzer call it directly.
+ * request was a notification (no id) and needs no answer.  An integer id
+ * beyond 64 bits, which jansson cannot hold but JSON-RPC allows, comes
+ * back as the client wrote it.  This is the whole protocol without
+ * sockets: tests and the fuzzer call it directly.
  */
 char *ctl_handle(struct ctl *ctl, const char *line, size_t len, uid_t uid);
 

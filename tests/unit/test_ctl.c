@@ -159,6 +159,111 @@ START_TEST(test_framing_errors)
 }
 END_TEST
 
+/* The raw answer to req (as root), for checks on its text. */
+static char *
+raw(const char *req)
+{
+	char *resp = ctl_handle(ctl, req, strlen(req), 0);
+
+	ck_assert_ptr_nonnull(resp);
+	ck_assert_ptr_null(strchr(resp, '\n'));
+	return resp;
+}
+
+/* Ids beyond 64 bits come back as they were written (JSON-RPC allows any
+ * number); a number out of range elsewhere is a parse error that says
+ * so. */
+START_TEST(test_big_ids)
+{
+	static const struct {
+		const char *req, *want;
+	} round_trip[] = {
+		{ "{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,"
+		  "\"method\":\"status.get\"}",
+		  "{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,"
+		  "\"result\":{" },
+		{ "{\"jsonrpc\":\"2.0\",\"method\":\"status.get\",\"id\": "
+		  "9223372036854775808 }",
+		  "{\"jsonrpc\":\"2.0\",\"id\":9223372036854775808,"
+		  "\"result\":{" },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":-9223372036854775809,"
+		  "\"method\":\"status.get\"}",
+		  "{\"jsonrpc\":\"2.0\",\"id\":-9223372036854775809,"
+		  "\"result\":{" },
+		{ "{\"jsonrpc\":\"2.0\",\"id\":123456789012345678901234567890,"
+		  "\"method\":\"fdb.show\"}",
+		  "{\"jsonrpc\":\"2.0\",\"id\":123456789012345678901234567890,"
+		  "\"result\":{\"entries\":[]}}" },
+		/* An error answer carries the id too. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,"
+		  "\"method\":\"nope\"}",
+		  "{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,"
+		  "\"error\":{\"code\":-32601," },
+		/* However its key is written, and the last of two ids. */
+		{ "{\"jsonrpc\":\"2.0\",\"\\u0069d\":18446744073709551616,"
+		  "\"method\":\"status.get\"}",
+		  "{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616," },
+		{ "{\"id\":1,\"params\":{\"id\":[\"}\",{}]},\"jsonrpc\":\"2.0\","
+		  "\"id\":18446744073709551616,\"method\":\"port.list\"}",
+		  "{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,"
+		  "\"error\":{\"code\":-32602," },
+		/* In range: jansson's, as ever. */
+		{ "{\"jsonrpc\":\"2.0\",\"id\":9223372036854775807,"
+		  "\"method\":\"status.get\"}",
+		  "{\"jsonrpc\":\"2.0\",\"id\":9223372036854775807,"
+		  "\"result\":{" },
+	};
+	static const char *const out_of_range[] = {
+		/* Elsewhere than the id. */
+		"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"fdb.show\","
+		"\"params\":{\"vlan\":18446744073709551616}}",
+		/* Both. */
+		"{\"jsonrpc\":\"2.0\",\"id\":18446744073709551616,"
+		"\"method\":\"fdb.show\",\"params\":{\"vlan\":"
+		"18446744073709551616}}",
+		/* A nested id is not the request's. */
+		"{\"jsonrpc\":\"2.0\",\"params\":{\"id\":18446744073709551616},"
+		"\"method\":\"status.get\",\"id\":3}",
+	};
+	char *resp;
+	json_t *r;
+
+	for (size_t i = 0; i < sizeof(round_trip) / sizeof(round_trip[0]);
+	    i++) {
+		resp = raw(round_trip[i].req);
+		ck_assert_msg(strncmp(resp, round_trip[i].want,
+		    strlen(round_trip[i].want)) == 0, "%s\ngave %s",
+		    round_trip[i].req, resp);
+		/* jansson reads such ids only as reals. */
+		r = json_loads(resp, JSON_DECODE_INT_AS_REAL, NULL);
+		ck_assert_msg(r != NULL, "not JSON: %s", resp);
+		json_decref(r);
+		free(resp);
+	}
+	for (size_t i = 0; i < sizeof(out_of_range) /
+	    sizeof(out_of_range[0]); i++) {
+		r = call(out_of_range[i]);
+		ck_assert_int_eq(err_code(r), CTL_E_PARSE);
+		ck_assert(json_is_null(json_object_get(r, "id")));
+		ck_assert_msg(strstr(err_msg(r), "out of range (integers must "
+		    "fit in 64 bits)") != NULL, "%s", err_msg(r));
+		json_decref(r);
+	}
+	/* Not integers: refused as before, whatever their size. */
+	r = call("{\"jsonrpc\":\"2.0\",\"id\":1e400,\"method\":\"status.get\"}");
+	ck_assert_int_eq(err_code(r), CTL_E_PARSE);
+	json_decref(r);
+	r = call("{\"jsonrpc\":\"2.0\",\"id\":1.5,\"method\":\"status.get\"}");
+	ck_assert_int_eq(err_code(r), CTL_E_REQUEST);
+	json_decref(r);
+	/* Leading zeros are not JSON, whatever the size. */
+	resp = raw("{\"jsonrpc\":\"2.0\",\"id\":00018446744073709551616,"
+	    "\"method\":\"status.get\"}");
+	ck_assert(strstr(resp, "-32700") != NULL);	/* leading zeros */
+	free(resp);
+}
+END_TEST
+
 START_TEST(test_status_and_help)
 {
 	json_t *r = call(REQ("status.get", "{}")), *res = ok(r);
@@ -440,6 +545,7 @@ ctl_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_framing_errors);
+	tcase_add_test(tc, test_big_ids);
 	tcase_add_test(tc, test_status_and_help);
 	tcase_add_test(tc, test_port_list_show);
 	tcase_add_test(tc, test_port_add_del);
