@@ -1227,12 +1227,34 @@ drop_local(char **err)
 	return 0;
 }
 
+/*
+ * ThreadSanitizer (configure --enable-tsan, scripts/tsan) runs a thread
+ * of its own, its "background thread".  It starts it just before the
+ * first thread the program creates, and in the child of a fork(): a
+ * process that a test harness forked has it before priv_drop.  It is the
+ * only thread TSan starts.  So in such a build exactly one thread more
+ * than the caller is TSan's, while a thread of the program's (or of a
+ * library's) makes the count at least 3.  That thread keeps the
+ * capabilities priv_drop clears, which a build for tests can afford;
+ * other builds accept no thread but the caller.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define TSAN_THREADS 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TSAN_THREADS 1
+#endif
+#endif
+#ifndef TSAN_THREADS
+#define TSAN_THREADS 0
+#endif
+
 int
 priv_drop(struct priv *pv, const struct priv_user *user, char **err)
 {
 	long long threads = status_field("Threads");
 
-	if (threads != 1) {
+	if (threads != 1 && threads != 1 + TSAN_THREADS) {
 		/* Capabilities are per thread: others would keep theirs. */
 		*err = xasprintf("internal error: privileges must be dropped "
 		    "before any thread starts (%lld threads)", threads);

@@ -10,6 +10,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,6 +291,36 @@ START_TEST(test_drop_local)
 }
 END_TEST
 
+static void *
+read_one(void *arg)
+{
+	char c;
+
+	return read(*(int *)arg, &c, 1) < 0 ? arg : NULL;
+}
+
+/* Capabilities are per thread: with a second thread running, dropping
+ * them is refused.  In a ThreadSanitizer build as well: there the check
+ * lets TSan's own thread pass (this forked test process has it), not
+ * one more. */
+START_TEST(test_drop_refuses_threads)
+{
+	pthread_t t;
+	char *err = NULL;
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, read_one, &p[0]), 0);
+	ck_assert_int_eq(priv_drop(NULL, NULL, &err), -EBUSY);
+	ck_assert_msg(strstr(err, "before any thread starts") != NULL, "%s",
+	    err);
+	free(err);
+	close(p[1]);
+	pthread_join(t, NULL);
+	close(p[0]);
+}
+END_TEST
+
 START_TEST(test_user_lookup)
 {
 	struct priv_user u;
@@ -327,6 +358,7 @@ priv_suite(void)
 	tcase_add_test(tc, test_monitor_bad_fd);
 	tcase_add_test(tc, test_request_check);
 	tcase_add_test(tc, test_drop_local);
+	tcase_add_test(tc, test_drop_refuses_threads);
 	tcase_add_test(tc, test_user_lookup);
 	suite_add_tcase(s, tc);
 	return s;
