@@ -31,7 +31,8 @@ struct ctl_cmd {
 	const char *params;
 	const char *help;
 	enum ctl_flags flags;
-	ctl_handler fn;
+	ctl_handler fn;			/* or: */
+	ctl_text_handler text_fn;
 	void *arg;
 };
 
@@ -100,6 +101,14 @@ ctl_register(struct ctl *ctl, const char *name, const char *params,
 		.name = name, .params = params, .help = help,
 		.flags = flags, .fn = fn, .arg = arg,
 	};
+}
+
+void
+ctl_register_text(struct ctl *ctl, const char *name, const char *params,
+    const char *help, enum ctl_flags flags, ctl_text_handler fn, void *arg)
+{
+	ctl_register(ctl, name, params, help, flags, NULL, arg);
+	ctl->cmds[ctl->n_cmds - 1].text_fn = fn;
 }
 
 /*
@@ -227,6 +236,24 @@ ctl_respond(json_t *id, const char *rawid, json_t *result, int code,
 	r = xasprintf("{\"jsonrpc\":\"2.0\",\"id\":%s,%s", rawid, s + 1);
 	free(s);
 	return r;
+}
+
+/* The answer line for id (rawid, as in ctl_respond) whose result is the
+ * JSON text result. */
+static char *
+ctl_respond_text(json_t *id, const char *rawid, const char *result)
+{
+	char *idtext = NULL, *s;
+
+	if (!rawid) {
+		idtext = json_dumps(id ? id : json_null(), JSON_ENCODE_ANY);
+		if (!idtext)
+			abort();
+	}
+	s = xasprintf("{\"jsonrpc\":\"2.0\",\"id\":%s,\"result\":%s}",
+	    rawid ? rawid : idtext, result);
+	free(idtext);
+	return s;
 }
 
 /*
@@ -489,8 +516,20 @@ ctl_handle(struct ctl *ctl, const char *line, size_t len, uid_t uid)
 		free(mismatch);
 		goto out;
 	}
-	result = cmd->fn(cmd->arg, params, &err);
-	json_decref(params);
+	if (cmd->text_fn) {
+		char *text = cmd->text_fn(cmd->arg, params, &err);
+
+		json_decref(params);
+		if (text) {
+			resp = ctl_respond_text(id, rawid, text);
+			free(text);
+			goto out;
+		}
+		result = NULL;
+	} else {
+		result = cmd->fn(cmd->arg, params, &err);
+		json_decref(params);
+	}
 	if (result) {
 		resp = ctl_respond(id, rawid, result, 0, NULL);
 		json_decref(result);

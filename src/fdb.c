@@ -523,6 +523,18 @@ fdb_age(struct fdb *fdb, uint32_t now, uint32_t max_age)
 	return scan_remove(fdb, &f);
 }
 
+/* The entry's info as fdb_foreach and fdb_walk report it. */
+static void
+entry_info(const struct fdb_entry *e, struct fdb_entry_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	mac_from_u64(e->key, info->mac);
+	info->vid = (uint16_t)(e->key >> 48);
+	info->port = ld32(&e->port);
+	info->is_static = entry_is_static(e);
+	info->last_seen = info->is_static ? 0 : ld32(&e->last_seen);
+}
+
 void
 fdb_foreach(struct fdb *fdb,
     void (*fn)(const struct fdb_entry_info *e, void *arg), void *arg)
@@ -538,18 +550,54 @@ fdb_foreach(struct fdb *fdb,
 		for (uint64_t end = b + SCAN_SLICE; b <= fdb->mask && b < end;
 		    b++) {
 			for (e = fdb->buckets[b]; e; e = e->next) {
-				memset(&info, 0, sizeof(info));
-				mac_from_u64(e->key, info.mac);
-				info.vid = (uint16_t)(e->key >> 48);
-				info.port = ld32(&e->port);
-				info.is_static = entry_is_static(e);
-				info.last_seen = info.is_static ? 0 :
-				    ld32(&e->last_seen);
+				entry_info(e, &info);
 				fn(&info, arg);
 			}
 		}
 		pthread_mutex_unlock(&fdb->lock);
 	}
+}
+
+uint64_t
+fdb_walk(struct fdb *fdb, uint64_t pos, uint64_t max_slots,
+    bool (*fn)(const struct fdb_entry_info *v, size_t n, void *arg),
+    void *arg)
+{
+	struct fdb_entry_info *v = NULL;
+	uint64_t end = pos + max_slots;
+	size_t cap = 0, n;
+	struct fdb_entry *e;
+	bool stop = false;
+
+	if (end > fdb->mask + 1 || end < pos)
+		end = fdb->mask + 1;
+	/* Slices of buckets per mutex hold, as in fdb_foreach(). */
+	while (pos < end && !stop) {
+		pthread_mutex_lock(&fdb->lock);
+		for (uint64_t s = pos + SCAN_SLICE; pos < end && pos < s; pos++) {
+			n = 0;
+			for (e = fdb->buckets[pos]; e; e = e->next) {
+				if (n == cap) {
+					cap = cap ? 2 * cap : 8;
+					v = xrealloc(v, cap * sizeof(*v));
+				}
+				entry_info(e, &v[n++]);
+			}
+			if (n && !fn(v, n, arg)) {
+				stop = true;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&fdb->lock);
+	}
+	free(v);
+	return pos;
+}
+
+uint64_t
+fdb_slots(const struct fdb *fdb)
+{
+	return fdb->mask + 1;
 }
 
 size_t

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -308,25 +309,57 @@ h_port_del(void *arg, json_t *params, struct ctl_err *err)
 	return json_object();
 }
 
-struct fdb_show_ctx {
-	struct sw *sw;
+/*
+ * fdb.show answers in pages, so that neither a big table nor many clients
+ * asking for it hold up the main loop or its memory: a page looks at no
+ * more than FDB_SHOW_SLOTS slots of the table (fdb_walk) and holds at most
+ * "limit" entries, sorted by VLAN and MAC.  Its "next" (a position in the
+ * table, as a string) is what the client passes back as "after" for the
+ * following page; there is none after the last.  Pages end between slots,
+ * so an entry that stays in the table is listed exactly once however the
+ * table changes between pages (see tapswitchctl(8), which also says what
+ * a page may cost).
+ */
+#define FDB_SHOW_LIMIT 1000	/* entries per page: at most, and without
+				 * "limit" */
+#define FDB_SHOW_SLOTS 65536
+
+struct fdb_page {
 	uint32_t port;		/* FDB_PORT_ANY: all */
 	uint16_t vid;		/* 0: all */
-	uint32_t now;
+	size_t limit;
 	struct fdb_entry_info *v;
-	size_t n;
+	size_t n, cap;
 };
 
-static void
-fdb_collect(const struct fdb_entry_info *e, void *arg)
+static bool
+fdb_page_wants(const struct fdb_page *pg, const struct fdb_entry_info *e)
 {
-	struct fdb_show_ctx *c = arg;
+	return (pg->port == FDB_PORT_ANY || e->port == pg->port) &&
+	    (!pg->vid || e->vid == pg->vid);
+}
 
-	if ((c->port != FDB_PORT_ANY && e->port != c->port) ||
-	    (c->vid && e->vid != c->vid))
-		return;
-	c->v = xrealloc(c->v, (c->n + 1) * sizeof(*c->v));
-	c->v[c->n++] = *e;
+/* fdb_walk: take the matching entries of one slot, unless they would not
+ * fit in the page (a page that is still empty takes them all: slots hold
+ * a few entries at most, and the walk must move on). */
+static bool
+fdb_page_slot(const struct fdb_entry_info *v, size_t n, void *arg)
+{
+	struct fdb_page *pg = arg;
+	size_t match = 0;
+
+	for (size_t i = 0; i < n; i++)
+		match += fdb_page_wants(pg, &v[i]);
+	if (pg->n && pg->n + match > pg->limit)
+		return false;
+	if (pg->n + match > pg->cap) {
+		pg->cap = pg->n + match > pg->limit ? pg->n + match : pg->limit;
+		pg->v = xrealloc(pg->v, pg->cap * sizeof(*pg->v));
+	}
+	for (size_t i = 0; i < n; i++)
+		if (fdb_page_wants(pg, &v[i]))
+			pg->v[pg->n++] = v[i];
+	return true;
 }
 
 static int
@@ -339,41 +372,105 @@ fdb_entry_cmp(const void *a, const void *b)
 	return memcmp(x->mac, y->mac, ETH_ADDR_LEN);
 }
 
-static json_t *
+/*
+ * Append port id's name to the page as a JSON string.  Port names are
+ * plain (conf_port_name_valid: letters, digits, '_', '.', '-'), so they
+ * are copied as they are; anything else would go through jansson.
+ */
+static void
+fdb_put_port(struct sw *sw, uint32_t id, FILE *f)
+{
+	const struct port *p = port_table_get(sw_dp(sw)->ports, id);
+	const char *name = p ? p->conf.name : "?";
+	json_t *j;
+
+	if (conf_port_name_valid(name)) {
+		fputc('"', f);
+		fputs(name, f);
+		fputc('"', f);
+		return;
+	}
+	j = json_string(name);
+	if (!j || json_dumpf(j, f, JSON_ENCODE_ANY) < 0)
+		fputs("\"?\"", f);
+	json_decref(j);
+}
+
+/* The page is written as text (ctl_register_text): a tree of json_t
+ * objects would cost a dozen allocations per entry. */
+static char *
 h_fdb_show(void *arg, json_t *params, struct ctl_err *err)
 {
-	struct fdb_show_ctx c = { .sw = arg, .port = FDB_PORT_ANY };
+	struct sw *sw = arg;
+	struct fdb *fdb = sw_fdb(sw);
+	struct fdb_page pg = {
+		.port = FDB_PORT_ANY, .limit = FDB_SHOW_LIMIT,
+	};
+	json_t *limit = json_object_get(params, "limit");
+	json_t *after = json_object_get(params, "after");
+	char mac[MAC_STR_LEN], *text = NULL;
+	uint64_t pos = 0;
+	unsigned long ul;
 	struct port *p;
-	json_t *list;
+	size_t size;
+	uint32_t now;
 	bool absent;
+	FILE *f;
 
-	p = param_port(c.sw, params, "port", false, &absent, err);
+	p = param_port(sw, params, "port", false, &absent, err);
 	if (!p && !absent)
 		return NULL;
 	if (p)
-		c.port = p->id;
-	if (param_vlan(params, "vlan", &c.vid, err) < 0)
+		pg.port = p->id;
+	if (param_vlan(params, "vlan", &pg.vid, err) < 0)
 		return NULL;
-	c.now = now_sec();
-	fdb_foreach(sw_fdb(c.sw), fdb_collect, &c);
-	if (c.n)
-		qsort(c.v, c.n, sizeof(*c.v), fdb_entry_cmp);
-	list = json_array();
-	for (size_t i = 0; i < c.n; i++) {
-		const struct fdb_entry_info *e = &c.v[i];
-		const struct port *ep = port_table_get(sw_dp(c.sw)->ports,
-		    e->port);
-		char mac[MAC_STR_LEN];
-
-		json_array_append_new(list, json_pack("{s:s, s:i, s:s, s:I, "
-		    "s:b}", "mac", mac_format(e->mac, mac), "vlan", (int)e->vid,
-		    "port", ep ? ep->conf.name : "?",
-		    "age_s", e->is_static || e->last_seen > c.now ? (json_int_t)0 :
-		    (json_int_t)(c.now - e->last_seen),
-		    "static", (int)e->is_static));
+	if (limit) {
+		if (!json_is_integer(limit) || json_integer_value(limit) < 1 ||
+		    json_integer_value(limit) > FDB_SHOW_LIMIT) {
+			ctl_error(err, CTL_E_PARAMS, "parameter \"limit\" must "
+			    "be a number of entries 1..%d", FDB_SHOW_LIMIT);
+			return NULL;
+		}
+		pg.limit = (size_t)json_integer_value(limit);
 	}
-	free(c.v);
-	return json_pack("{s:o}", "entries", list);
+	if (after) {
+		if (!json_is_string(after) ||
+		    parse_uint(json_string_value(after), 0, fdb_slots(fdb),
+		    &ul) < 0) {
+			ctl_error(err, CTL_E_PARAMS, "parameter \"after\" must "
+			    "be the \"next\" of an earlier fdb.show answer, "
+			    "unchanged");
+			return NULL;
+		}
+		pos = ul;
+	}
+
+	pos = fdb_walk(fdb, pos, FDB_SHOW_SLOTS, fdb_page_slot, &pg);
+	if (pg.n)
+		qsort(pg.v, pg.n, sizeof(*pg.v), fdb_entry_cmp);
+	now = now_sec();
+	f = open_memstream(&text, &size);
+	if (!f)
+		abort();	/* only on out-of-memory */
+	fputs("{\"entries\":[", f);
+	for (size_t i = 0; i < pg.n; i++) {
+		const struct fdb_entry_info *e = &pg.v[i];
+
+		fprintf(f, "%s{\"mac\":\"%s\",\"vlan\":%u,\"port\":",
+		    i ? "," : "", mac_format(e->mac, mac), e->vid);
+		fdb_put_port(sw, e->port, f);
+		fprintf(f, ",\"age_s\":%u,\"static\":%s}",
+		    e->is_static || e->last_seen > now ? 0 :
+		    now - e->last_seen, e->is_static ? "true" : "false");
+	}
+	fputc(']', f);
+	if (pos < fdb_slots(fdb))
+		fprintf(f, ",\"next\":\"%llu\"", (unsigned long long)pos);
+	fputc('}', f);
+	if (fclose(f) != 0 || !text)
+		abort();	/* only on out-of-memory */
+	free(pg.v);
+	return text;
 }
 
 static json_t *
@@ -559,7 +656,8 @@ sw_ctl_register(struct sw *sw, struct ctl *ctl)
 	    CTL_MUTATING, h_port_add, sw);
 	ctl_register(ctl, "port.del", "name", "remove a port and its MACs",
 	    CTL_MUTATING, h_port_del, sw);
-	ctl_register(ctl, "fdb.show", "[port], [vlan]", "the MAC table",
+	ctl_register_text(ctl, "fdb.show", "[port], [vlan], [limit], [after]",
+	    "the MAC table, a page at a time",
 	    CTL_READONLY, h_fdb_show, sw);
 	ctl_register(ctl, "fdb.add", "mac, port, [vlan]",
 	    "add a static MAC entry", CTL_MUTATING, h_fdb_add, sw);

@@ -2,9 +2,12 @@
  * tapswitchctl.c - main() of the control CLI.
  *
  * A thin client of the control socket (ctl.h): it turns the command line
- * into exactly one JSON-RPC request, sends it as one line, reads one reply
- * line and prints the result, as aligned tables for people or as the raw
- * "result" object with --json.  Every command is one row of the cmds[]
+ * into one JSON-RPC request, sends it as one line, reads one reply line
+ * and prints the result, as aligned tables for people or as the raw
+ * "result" object with --json.  "fdb show" is the one command whose
+ * answer comes in pages: it asks for them one after the other on the
+ * same connection, keeps the entries in a compact form and prints them
+ * sorted, in the same shapes as a one-page answer.  Every command is one row of the cmds[]
  * table: the words that name it, the arguments it takes, the method it
  * calls and the function that prints its result; the parameters are built
  * from that row alone.  The CLI checks the shape of the command line
@@ -30,6 +33,7 @@
 
 #include "tapswitch/conf.h"
 #include "tapswitch/ctl.h"
+#include "tapswitch/frame.h"
 #include "tapswitch/util.h"
 #include "tapswitch/vlan.h"
 
@@ -39,7 +43,9 @@
 
 #define OPT_JSON	256	/* --json has no short form */
 
-#define REPLY_TIMEOUT	30	/* seconds for the whole exchange */
+#define REPLY_TIMEOUT	30	/* seconds for one request and its reply */
+#define FDB_PAGE	1000	/* entries per fdb.show page: the most the
+				 * daemon gives */
 #define REQUEST_ID	1
 
 enum arg_type {
@@ -77,13 +83,13 @@ struct cmd {
 	const struct cmd_key *keys;	/* key=value args allowed, or NULL */
 	const char *settings;		/* or: any key=value, in this object */
 	bool queues;			/* accepts --queues */
+	bool paged;			/* the answer comes in pages */
 	cmd_printer print;		/* NULL: print nothing on success */
 };
 
 static void print_status(json_t *);
 static void print_port_list(json_t *);
 static void print_port(json_t *);
-static void print_fdb(json_t *);
 static void print_flushed(json_t *);
 static void print_stats(json_t *);
 static void print_reload(json_t *);
@@ -132,7 +138,7 @@ static const struct cmd cmds[] = {
 	  .arg_param = "name", .arg_meta = "NAME" },
 	{ .noun = "fdb", .verb = "show", .synopsis = "[port=NAME] [vlan=N]",
 	  .help = "show the MAC table",
-	  .method = "fdb.show", .keys = fdb_show_keys, .print = print_fdb },
+	  .method = "fdb.show", .keys = fdb_show_keys, .paged = true },
 	{ .noun = "fdb", .verb = "add", .synopsis = "MAC port=NAME [vlan=N]",
 	  .help = "add a static MAC entry",
 	  .method = "fdb.add", .min_args = 1, .max_args = 1,
@@ -662,33 +668,53 @@ recv_line(int fd, char **line, size_t *len, const struct timespec *deadline)
 	}
 }
 
+/* A connection to the daemon, for one request or several in a row. */
+struct conn {
+	const char *path;
+	int fd;
+};
+
+/* Connect to the daemon at path; on failure print why and exit. */
+static void
+conn_open(struct conn *cn, const char *path)
+{
+	cn->path = path;
+	cn->fd = connect_socket(path);
+	if (cn->fd == -ENAMETOOLONG) {
+		complain("socket path too long (at most %zu bytes): %s",
+		    sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1, path);
+		exit(EXIT_USAGE);
+	}
+	if (cn->fd < 0) {
+		complain("cannot connect to %s: %s (%s)", path,
+		    strerror(-cn->fd), cn->fd == -EACCES || cn->fd == -EPERM ?
+		    "only root and the daemon's group may use it" :
+		    "is tapswitchd running?");
+		exit(EXIT_NOCONN);
+	}
+}
+
+static void
+conn_close(struct conn *cn)
+{
+	close(cn->fd);
+	cn->fd = -1;
+}
+
 /*
- * Send request to the daemon at path and return its reply (a new
- * reference); on failure print why and exit with the right status.
+ * Send request and return the daemon's reply (a new reference: an object
+ * with "result" or an "error" object); on failure print why and exit with
+ * the right status.
  */
 static json_t *
-call(const char *path, json_t *request)
+conn_call(struct conn *cn, json_t *request)
 {
 	struct timespec deadline;
 	json_error_t jerr;
 	char *enc, *req, *line = NULL;
 	json_t *reply;
 	size_t len = 0;
-	int fd, r;
-
-	fd = connect_socket(path);
-	if (fd == -ENAMETOOLONG) {
-		complain("socket path too long (at most %zu bytes): %s",
-		    sizeof(((struct sockaddr_un *)NULL)->sun_path) - 1, path);
-		exit(EXIT_USAGE);
-	}
-	if (fd < 0) {
-		complain("cannot connect to %s: %s (%s)", path, strerror(-fd),
-		    fd == -EACCES || fd == -EPERM ?
-		    "only root and the daemon's group may use it" :
-		    "is tapswitchd running?");
-		exit(EXIT_NOCONN);
-	}
+	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	deadline.tv_sec += REPLY_TIMEOUT;
@@ -700,19 +726,18 @@ call(const char *path, json_t *request)
 	}
 	req = xasprintf("%s\n", enc);
 	free(enc);
-	r = send_all(fd, req, strlen(req), &deadline);
+	r = send_all(cn->fd, req, strlen(req), &deadline);
 	free(req);
 	if (r == 0)
-		r = recv_line(fd, &line, &len, &deadline);
-	close(fd);
+		r = recv_line(cn->fd, &line, &len, &deadline);
 	if (r == -ECONNRESET || r == -EPIPE) {
 		complain("daemon closed the connection without a reply (%s)",
-		    path);
+		    cn->path);
 		exit(EXIT_FAIL);
 	}
 	if (r == -ETIMEDOUT) {
 		complain("no reply from the daemon on %s within %d seconds",
-		    path, REPLY_TIMEOUT);
+		    cn->path, REPLY_TIMEOUT);
 		exit(EXIT_FAIL);
 	}
 	if (r == -EMSGSIZE) {
@@ -721,7 +746,8 @@ call(const char *path, json_t *request)
 		exit(EXIT_FAIL);
 	}
 	if (r < 0) {
-		complain("talking to the daemon on %s: %s", path, strerror(-r));
+		complain("talking to the daemon on %s: %s", cn->path,
+		    strerror(-r));
 		exit(EXIT_FAIL);
 	}
 	reply = json_loadb(line, len, 0, &jerr);
@@ -729,7 +755,7 @@ call(const char *path, json_t *request)
 	/* A whole reply without its newline is accepted; a cut one is not. */
 	if (!reply && r == 1) {
 		complain("daemon closed the connection in the middle of a "
-		    "reply (%s)", path);
+		    "reply (%s)", cn->path);
 		exit(EXIT_FAIL);
 	}
 	if (!reply || !json_is_object(reply) ||
@@ -739,6 +765,19 @@ call(const char *path, json_t *request)
 		    reply ? "not a JSON-RPC response" : jerr.text);
 		exit(EXIT_FAIL);
 	}
+	return reply;
+}
+
+/* One request on a connection of its own. */
+static json_t *
+call(const char *path, json_t *request)
+{
+	struct conn cn;
+	json_t *reply;
+
+	conn_open(&cn, path);
+	reply = conn_call(&cn, request);
+	conn_close(&cn);
 	return reply;
 }
 
@@ -1112,30 +1151,6 @@ print_port(json_t *p)
 }
 
 static void
-print_fdb(json_t *r)
-{
-	static const char *const heads[] = {
-		"MAC", "VLAN", "PORT", "AGE", "STATIC",
-	};
-	json_t *entries = json_object_get(r, "entries"), *e;
-	struct table t;
-	bool is_static;
-	size_t i;
-
-	table_init(&t, ARRAY_SIZE(heads), heads, "lrlrl");
-	json_array_foreach(entries, i, e) {
-		is_static = json_is_true(json_object_get(e, "static"));
-		table_add(&t, fmt_key(e, "mac"));
-		table_add(&t, fmt_key(e, "vlan"));
-		table_add(&t, fmt_key(e, "port"));
-		/* A static entry does not age: its age_s is always 0. */
-		table_add(&t, is_static ? xstrdup("-") : fmt_key(e, "age_s"));
-		table_add(&t, xstrdup(is_static ? "yes" : "no"));
-	}
-	table_print(&t, "");
-}
-
-static void
 print_flushed(json_t *r)
 {
 	json_int_t n = json_integer_value(json_object_get(r, "flushed"));
@@ -1241,6 +1256,287 @@ print_log_level(json_t *r)
 		printf("log level: %s\n", level ? level : "-");
 }
 
+/*
+ * fdb show: every page of fdb.show, sorted as one list.  A MAC table may
+ * hold millions of entries, so they are kept as rows of a few bytes, with
+ * the port names kept once each, rather than as JSON.
+ */
+
+struct fdb_row {
+	uint8_t mac[ETH_ADDR_LEN];
+	uint16_t vlan;
+	uint32_t port;			/* index into fdb_list.names */
+	uint32_t age;
+	bool is_static;
+};
+
+struct fdb_list {
+	struct fdb_row *rows;
+	size_t n, cap;
+	char **names;			/* port names */
+	char **names_json;		/* the same as JSON strings */
+	size_t n_names;
+	uint32_t *index;		/* hash of names: index + 1, 0 free */
+	size_t index_size;		/* a power of two */
+};
+
+static uint32_t
+name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
+static void
+names_index(struct fdb_list *l, uint32_t i)
+{
+	size_t mask = l->index_size - 1, b;
+
+	for (b = name_hash(l->names[i]) & mask; l->index[b]; b = (b + 1) & mask)
+		;
+	l->index[b] = i + 1;
+}
+
+/* The index of port name in l->names, added if new. */
+static uint32_t
+fdb_port_name(struct fdb_list *l, const char *name)
+{
+	size_t mask, b;
+	json_t *j;
+
+	if (2 * (l->n_names + 1) > l->index_size) {
+		free(l->index);
+		l->index_size = l->index_size ? 2 * l->index_size : 64;
+		l->index = xcalloc(l->index_size, sizeof(*l->index));
+		for (uint32_t i = 0; i < l->n_names; i++)
+			names_index(l, i);
+	}
+	mask = l->index_size - 1;
+	for (b = name_hash(name) & mask; l->index[b]; b = (b + 1) & mask)
+		if (strcmp(l->names[l->index[b] - 1], name) == 0)
+			return l->index[b] - 1;
+	l->names = xrealloc(l->names, (l->n_names + 1) * sizeof(*l->names));
+	l->names_json = xrealloc(l->names_json, (l->n_names + 1) *
+	    sizeof(*l->names_json));
+	l->names[l->n_names] = xstrdup(name);
+	j = json_string(name);
+	l->names_json[l->n_names] = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	if (!l->names_json[l->n_names])
+		l->names_json[l->n_names] = xstrdup("\"?\"");
+	names_index(l, (uint32_t)l->n_names);
+	return (uint32_t)l->n_names++;
+}
+
+/* Take the entries of one page; false when one is not what tapswitchctl(8)
+ * says an entry is. */
+static bool
+fdb_take_page(struct fdb_list *l, json_t *entries)
+{
+	json_t *e, *mac, *vlan, *port, *age, *st;
+	struct fdb_row *r;
+	size_t i;
+
+	if (!json_is_array(entries))
+		return false;
+	json_array_foreach(entries, i, e) {
+		mac = json_object_get(e, "mac");
+		vlan = json_object_get(e, "vlan");
+		port = json_object_get(e, "port");
+		age = json_object_get(e, "age_s");
+		st = json_object_get(e, "static");
+		if (!json_is_string(mac) || !json_is_integer(vlan) ||
+		    !json_is_string(port) || !json_is_integer(age) ||
+		    !json_is_boolean(st) || json_integer_value(vlan) < 0 ||
+		    json_integer_value(vlan) > 4095 ||
+		    json_integer_value(age) < 0 ||
+		    json_integer_value(age) > UINT32_MAX)
+			return false;
+		if (l->n == l->cap) {
+			l->cap = l->cap ? 2 * l->cap : 1024;
+			l->rows = xrealloc(l->rows, l->cap * sizeof(*l->rows));
+		}
+		r = &l->rows[l->n];
+		if (mac_parse(json_string_value(mac), r->mac) < 0)
+			return false;
+		r->vlan = (uint16_t)json_integer_value(vlan);
+		r->port = fdb_port_name(l, json_string_value(port));
+		r->age = (uint32_t)json_integer_value(age);
+		r->is_static = json_is_true(st);
+		l->n++;
+	}
+	return true;
+}
+
+static int
+fdb_row_cmp(const void *a, const void *b)
+{
+	const struct fdb_row *x = a, *y = b;
+
+	if (x->vlan != y->vlan)
+		return x->vlan < y->vlan ? -1 : 1;
+	return memcmp(x->mac, y->mac, ETH_ADDR_LEN);
+}
+
+/* The cells of a row, for table_print_row. */
+struct fdb_cells {
+	char mac[MAC_STR_LEN], vlan[8], age[16];
+	const char *row[5];
+};
+
+static void
+fdb_cells(const struct fdb_list *l, const struct fdb_row *r,
+    struct fdb_cells *c)
+{
+	mac_format(r->mac, c->mac);
+	snprintf(c->vlan, sizeof(c->vlan), "%u", r->vlan);
+	/* A static entry does not age: its age_s is always 0. */
+	if (r->is_static)
+		strcpy(c->age, "-");
+	else
+		snprintf(c->age, sizeof(c->age), "%u", r->age);
+	c->row[0] = c->mac;
+	c->row[1] = c->vlan;
+	c->row[2] = l->names[r->port];
+	c->row[3] = c->age;
+	c->row[4] = r->is_static ? "yes" : "no";
+}
+
+/* The table, as table_print() would print it, without a cell per string. */
+static void
+fdb_print_table(const struct fdb_list *l)
+{
+	static const char *const heads[] = {
+		"MAC", "VLAN", "PORT", "AGE", "STATIC",
+	};
+	struct table t;
+	struct fdb_cells c;
+	size_t w[ARRAY_SIZE(heads)], i, k, len;
+
+	table_init(&t, ARRAY_SIZE(heads), heads, "lrlrl");
+	for (k = 0; k < ARRAY_SIZE(heads); k++)
+		w[k] = strlen(heads[k]);
+	for (i = 0; i < l->n; i++) {
+		fdb_cells(l, &l->rows[i], &c);
+		for (k = 0; k < ARRAY_SIZE(heads); k++) {
+			len = strlen(c.row[k]);
+			if (len > w[k])
+				w[k] = len;
+		}
+	}
+	table_print_row(&t, w, "", heads);
+	for (i = 0; i < l->n; i++) {
+		fdb_cells(l, &l->rows[i], &c);
+		table_print_row(&t, w, "", c.row);
+	}
+}
+
+/* The result object {"entries": [...]}, as --json prints one (indent 2). */
+static void
+fdb_print_json(const struct fdb_list *l)
+{
+	char mac[MAC_STR_LEN];
+
+	if (l->n == 0) {
+		printf("{\n  \"entries\": []\n}\n");
+		return;
+	}
+	printf("{\n  \"entries\": [\n");
+	for (size_t i = 0; i < l->n; i++) {
+		const struct fdb_row *r = &l->rows[i];
+
+		printf("    {\n      \"mac\": \"%s\",\n      \"vlan\": %u,\n"
+		    "      \"port\": %s,\n      \"age_s\": %u,\n"
+		    "      \"static\": %s\n    }%s\n", mac_format(r->mac, mac),
+		    r->vlan, l->names_json[r->port], r->age,
+		    r->is_static ? "true" : "false", i + 1 < l->n ? "," : "");
+	}
+	printf("  ]\n}\n");
+}
+
+static void
+fdb_list_free(struct fdb_list *l)
+{
+	for (size_t i = 0; i < l->n_names; i++) {
+		free(l->names[i]);
+		free(l->names_json[i]);
+	}
+	free(l->names);
+	free(l->names_json);
+	free(l->index);
+	free(l->rows);
+}
+
+/*
+ * Ask for every page of method (fdb.show) with params on one connection
+ * and print the entries.  Returns the exit status.
+ */
+static int
+run_paged(const char *sock, const char *method, json_t *params,
+    const struct flags *fl)
+{
+	struct fdb_list l = { .rows = NULL };
+	json_t *request, *reply, *result, *next;
+	char *after = NULL;
+	struct conn cn;
+	int status = 0;
+
+	conn_open(&cn, sock);
+	json_object_set_new(params, "limit", json_integer(FDB_PAGE));
+	for (;;) {
+		if (after)
+			json_object_set_new(params, "after",
+			    json_string(after));
+		request = json_pack("{s:s, s:i, s:s, s:O}", "jsonrpc", "2.0",
+		    "id", REQUEST_ID, "method", method, "params", params);
+		reply = conn_call(&cn, request);
+		json_decref(request);
+		result = json_object_get(reply, "result");
+		if (!result) {
+			print_error(json_object_get(reply, "error"));
+			json_decref(reply);
+			status = EXIT_FAIL;
+			break;
+		}
+		if (!fdb_take_page(&l, json_object_get(result, "entries"))) {
+			complain("invalid reply from the daemon: an entry of "
+			    "%s is not what tapswitchctl(8) describes",
+			    method);
+			exit(EXIT_FAIL);
+		}
+		next = json_object_get(result, "next");
+		if (!next) {
+			json_decref(reply);
+			break;
+		}
+		/* A cursor that does not move would never end. */
+		if (!json_is_string(next) || (after &&
+		    strcmp(after, json_string_value(next)) == 0)) {
+			complain("invalid reply from the daemon: a \"next\" "
+			    "page that does not follow the last one");
+			exit(EXIT_FAIL);
+		}
+		free(after);
+		after = xstrdup(json_string_value(next));
+		json_decref(reply);
+	}
+	conn_close(&cn);
+	free(after);
+	if (status == 0) {
+		if (l.n)
+			qsort(l.rows, l.n, sizeof(*l.rows), fdb_row_cmp);
+		if (fl->json)
+			fdb_print_json(&l);
+		else
+			fdb_print_table(&l);
+	}
+	fdb_list_free(&l);
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1312,6 +1608,11 @@ main(int argc, char **argv)
 
 	method = c->method_arg && json_object_get(params, c->arg_param) ?
 	    c->method_arg : c->method;
+	if (c->paged) {
+		status = run_paged(sock, method, params, &fl);
+		json_decref(params);
+		goto out;
+	}
 	request = json_pack("{s:s, s:i, s:s, s:o}", "jsonrpc", "2.0",
 	    "id", REQUEST_ID, "method", method, "params", params);
 	reply = call(sock, request);
@@ -1327,7 +1628,7 @@ main(int argc, char **argv)
 	} else if (c->print)
 		c->print(result);
 	json_decref(reply);
-
+out:
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		complain("cannot write the output: %s", strerror(errno));
 		return EXIT_FAIL;

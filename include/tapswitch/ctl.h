@@ -62,6 +62,13 @@ void ctl_error(struct ctl_err *err, int code, const char *fmt, ...)
  * request had none). */
 typedef json_t *(*ctl_handler)(void *arg, json_t *params, struct ctl_err *err);
 
+/* A handler whose result is a long, regular listing may write it as JSON
+ * text instead, which costs a fraction of a tree of json_t: it returns
+ * the text of the result (malloc'd; one JSON value with no newline
+ * outside strings, usually an object), or NULL after ctl_error(). */
+typedef char *(*ctl_text_handler)(void *arg, json_t *params,
+    struct ctl_err *err);
+
 enum ctl_flags {
 	CTL_READONLY = 0,
 	CTL_MUTATING = 1,	/* root or the daemon's user only */
@@ -78,6 +85,10 @@ void ctl_destroy(struct ctl *ctl);	/* closes clients, removes socket */
  * outlive ctl. */
 void ctl_register(struct ctl *ctl, const char *name, const char *params,
     const char *help, enum ctl_flags flags, ctl_handler fn, void *arg);
+/* The same for a method whose handler writes its result as text. */
+void ctl_register_text(struct ctl *ctl, const char *name,
+    const char *params, const char *help, enum ctl_flags flags,
+    ctl_text_handler fn, void *arg);
 
 /*
  * Listen on path: mode 0660, group gid (or unchanged when gid is -1).  A

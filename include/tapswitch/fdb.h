@@ -92,6 +92,24 @@ size_t fdb_age(struct fdb *fdb, uint32_t now, uint32_t max_age);
 void fdb_foreach(struct fdb *fdb,
     void (*fn)(const struct fdb_entry_info *e, void *arg), void *arg);
 
+/*
+ * Walk the table a piece at a time, for listings too long to make at once.
+ * The table is a fixed row of fdb_slots() slots (for its whole lifetime);
+ * a walk visits slots from pos on, at most max_slots of them, and calls fn
+ * once for each slot that holds entries, with all of that slot's entries
+ * (n >= 1, in no particular order).  fn returns false to stop before that
+ * slot.  Returns the slot to go on from: pass it as pos to the next call;
+ * fdb_slots() when the walk is done.  An entry that stays in the table
+ * while a walk goes on is reported exactly once however the walk is cut;
+ * one learned or removed meanwhile may or may not be.  fn runs with the
+ * writer mutex held: keep it short and leave the table alone.  Main
+ * thread.
+ */
+uint64_t fdb_walk(struct fdb *fdb, uint64_t pos, uint64_t max_slots,
+    bool (*fn)(const struct fdb_entry_info *v, size_t n, void *arg),
+    void *arg);
+uint64_t fdb_slots(const struct fdb *fdb);
+
 /* Number of entries, and of dynamic entries learned on port.  Any thread
  * (the values may be stale by the time they are used). */
 size_t fdb_count(const struct fdb *fdb);

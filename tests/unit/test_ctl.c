@@ -471,6 +471,239 @@ START_TEST(test_fdb_methods)
 }
 END_TEST
 
+/* Does fdb entry a sort before b (VLAN, then MAC)? */
+static bool
+entry_before(json_t *a, json_t *b)
+{
+	json_int_t va = json_integer_value(json_object_get(a, "vlan"));
+	json_int_t vb = json_integer_value(json_object_get(b, "vlan"));
+
+	if (va != vb)
+		return va < vb;
+	return strcmp(json_string_value(json_object_get(a, "mac")),
+	    json_string_value(json_object_get(b, "mac"))) < 0;
+}
+
+/* The entries of every page of fdb.show with params (an object's text,
+ * without braces) and limit; each page is checked: at most limit
+ * entries, sorted, a "next" on every page but the last.  Returns the
+ * entries (a new array) and, in *pages, how many pages it took. */
+static json_t *
+fdb_pages(const char *params, int limit, int *pages)
+{
+	json_t *all = json_array(), *r, *res, *e, *prev, *next;
+	char *after = NULL, req[512];
+	size_t i;
+
+	*pages = 0;
+	for (;;) {
+		snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":1,"
+		    "\"method\":\"fdb.show\",\"params\":{%s%s\"limit\":%d%s%s%s}}",
+		    params, *params ? "," : "", limit, after ? ",\"after\":\"" :
+		    "", after ? after : "", after ? "\"" : "");
+		r = call(req);
+		res = ok(r);
+		(*pages)++;
+		ck_assert_int_le(json_array_size(json_object_get(res,
+		    "entries")), limit);
+		prev = NULL;
+		json_array_foreach(json_object_get(res, "entries"), i, e) {
+			if (prev)
+				ck_assert(entry_before(prev, e));
+			json_array_append(all, e);
+			prev = e;
+		}
+		next = json_object_get(res, "next");
+		free(after);
+		after = next ? strdup(json_string_value(next)) : NULL;
+		json_decref(r);
+		if (!after)
+			return all;
+		ck_assert_int_lt(*pages, 1000);
+	}
+}
+
+static void
+fdb_add(const char *mac, const char *port, int vlan)
+{
+	char req[256];
+	json_t *r;
+
+	snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":"
+	    "\"fdb.add\",\"params\":{\"mac\":\"%s\",\"port\":\"%s\","
+	    "\"vlan\":%d}}", mac, port, vlan);
+	r = call(req);
+	ok(r);
+	json_decref(r);
+}
+
+/* How many entries of list have mac. */
+static int
+count_mac(json_t *list, const char *mac)
+{
+	json_t *e;
+	size_t i;
+	int n = 0;
+
+	json_array_foreach(list, i, e)
+		n += strcmp(json_string_value(json_object_get(e, "mac")),
+		    mac) == 0;
+	return n;
+}
+
+/* fdb.show in pages: every entry once, whatever the page size and the
+ * filters, and changes between pages do not make an entry that stays
+ * appear twice or not at all. */
+START_TEST(test_fdb_pages)
+{
+	char mac[32];
+	json_t *all, *r;
+	int pages, n;
+
+	for (int i = 0; i < 40; i++) {
+		snprintf(mac, sizeof(mac), "02:00:00:00:01:%02x", i);
+		fdb_add(mac, i % 4 ? "a" : "t", i % 4 ? 10 : 20);
+	}
+	all = fdb_pages("", 1000, &pages);
+	ck_assert_int_eq(json_array_size(all), 40);
+	ck_assert_int_eq(pages, 1);
+	json_decref(all);
+	all = fdb_pages("", 7, &pages);
+	ck_assert_int_eq(json_array_size(all), 40);
+	ck_assert_int_ge(pages, 6);
+	for (int i = 0; i < 40; i++) {
+		snprintf(mac, sizeof(mac), "02:00:00:00:01:%02x", i);
+		ck_assert_int_eq(count_mac(all, mac), 1);
+	}
+	json_decref(all);
+	all = fdb_pages("\"vlan\":20", 3, &pages);
+	ck_assert_int_eq(json_array_size(all), 10);
+	json_decref(all);
+	all = fdb_pages("\"port\":\"a\",\"vlan\":20", 1, &pages);
+	ck_assert_int_eq(json_array_size(all), 0);
+	json_decref(all);
+
+	/* Without "limit": a page of at most 1000. */
+	r = call(REQ("fdb.show", "{}"));
+	ck_assert_int_eq(json_array_size(json_object_get(ok(r), "entries")),
+	    40);
+	ck_assert_ptr_null(json_object_get(ok(r), "next"));
+	json_decref(r);
+
+	/* Page 1, then half the entries go and others come: each entry that
+	 * stayed is listed once. */
+	{
+		json_t *first, *rest, *res;
+		char req[256];
+		const char *next;
+		size_t k;
+		json_t *e;
+
+		r = call(REQ("fdb.show", "{\"limit\":10}"));
+		res = ok(r);
+		first = json_incref(json_object_get(res, "entries"));
+		next = json_string_value(json_object_get(res, "next"));
+		ck_assert_ptr_nonnull(next);
+		snprintf(req, sizeof(req), "\"after\":\"%s\"", next);
+		json_decref(r);
+		for (int i = 0; i < 40; i += 2) {
+			snprintf(mac, sizeof(mac), "02:00:00:00:01:%02x", i);
+			ck_assert_uint_eq(fdb_del(sw_fdb(sw), i % 4 ? 10 : 20,
+			    (uint8_t[]){ 2, 0, 0, 0, 1, (uint8_t)i }), 0);
+		}
+		for (int i = 0; i < 10; i++) {
+			snprintf(mac, sizeof(mac), "02:00:00:00:02:%02x", i);
+			fdb_add(mac, "a", 10);
+		}
+		rest = fdb_pages(req, 5, &pages);
+		for (int i = 1; i < 40; i += 2) {
+			snprintf(mac, sizeof(mac), "02:00:00:00:01:%02x", i);
+			n = count_mac(first, mac) + count_mac(rest, mac);
+			ck_assert_msg(n == 1, "%s listed %d times", mac, n);
+		}
+		json_array_foreach(rest, k, e)
+			ck_assert_int_le(count_mac(rest, json_string_value(
+			    json_object_get(e, "mac"))), 1);
+		json_decref(first);
+		json_decref(rest);
+	}
+
+	/* Bad params. */
+	r = call(REQ("fdb.show", "{\"limit\":0}"));
+	ck_assert_int_eq(err_code(r), CTL_E_PARAMS);
+	ck_assert(strstr(err_msg(r), "\"limit\" must be a number of entries "
+	    "1..1000") != NULL);
+	json_decref(r);
+	r = call(REQ("fdb.show", "{\"limit\":1001}"));
+	ck_assert_int_eq(err_code(r), CTL_E_PARAMS);
+	json_decref(r);
+	r = call(REQ("fdb.show", "{\"limit\":\"5\"}"));
+	ck_assert_int_eq(err_code(r), CTL_E_PARAMS);
+	json_decref(r);
+	for (size_t i = 0; i < 5; i++) {
+		static const char *const bad[] = {
+			"{\"after\":\"x\"}", "{\"after\":\"-1\"}",
+			"{\"after\":7}", "{\"after\":\"129\"}", "{\"after\":\"\"}",
+		};
+		char req[256];
+
+		snprintf(req, sizeof(req), REQ("fdb.show", "%s"), bad[i]);
+		r = call(req);
+		ck_assert_int_eq(err_code(r), CTL_E_PARAMS);
+		ck_assert_msg(strstr(err_msg(r), "\"after\" must be the \"next\" "
+		    "of an earlier fdb.show answer") != NULL, "%s", bad[i]);
+		json_decref(r);
+	}
+	/* The end of the table (fdb_size 64: 128 slots) is a last page. */
+	r = call(REQ("fdb.show", "{\"after\":\"128\"}"));
+	ck_assert_int_eq(json_array_size(json_object_get(ok(r), "entries")),
+	    0);
+	ck_assert_ptr_null(json_object_get(ok(r), "next"));
+	json_decref(r);
+}
+END_TEST
+
+/* A page looks at a bounded part of a big table, even when the filters
+ * match nothing: then it is empty, with a "next". */
+START_TEST(test_fdb_pages_big_table)
+{
+	struct conf *conf;
+	struct sw *big;
+	struct ctl *bctl;
+	char *err = NULL, *resp;
+	const char *req = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"fdb.show\","
+	    "\"params\":{\"vlan\":99}}";
+	json_t *r;
+
+	ck_assert_msg(conf_parse_string("[switch]\nqueues = 1\noffload = no\n"
+	    "fdb_size = 65536\n[port a]\nvlan = 10\n", "big.conf", &conf,
+	    &err) == 0, "%s", err);
+	ck_assert_msg(sw_create(conf, NULL, &big, &err) == 0, "%s", err);
+	conf_free(conf);
+	ctl_create(&bctl);
+	sw_ctl_register(big, bctl);
+	resp = ctl_handle(bctl, req, strlen(req), 0);
+	r = json_loads(resp, 0, NULL);
+	free(resp);
+	ck_assert_int_eq(json_array_size(json_object_get(json_object_get(r,
+	    "result"), "entries")), 0);
+	ck_assert_str_eq(json_string_value(json_object_get(json_object_get(r,
+	    "result"), "next")), "65536");
+	json_decref(r);
+	req = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"fdb.show\","
+	    "\"params\":{\"vlan\":99,\"after\":\"65536\"}}";
+	resp = ctl_handle(bctl, req, strlen(req), 0);
+	r = json_loads(resp, 0, NULL);
+	free(resp);
+	ck_assert_ptr_nonnull(json_object_get(r, "result"));
+	ck_assert_ptr_null(json_object_get(json_object_get(r, "result"),
+	    "next"));
+	json_decref(r);
+	ctl_destroy(bctl);
+	sw_destroy(big);
+}
+END_TEST
+
 START_TEST(test_stats)
 {
 	json_t *r, *ports, *q;
@@ -551,6 +784,8 @@ ctl_suite(void)
 	tcase_add_test(tc, test_port_add_del);
 	tcase_add_test(tc, test_permissions);
 	tcase_add_test(tc, test_fdb_methods);
+	tcase_add_test(tc, test_fdb_pages);
+	tcase_add_test(tc, test_fdb_pages_big_table);
 	tcase_add_test(tc, test_stats);
 	tcase_add_test(tc, test_reload_diff);
 	suite_add_tcase(s, tc);
