@@ -95,10 +95,10 @@ BCAST=ff:ff:ff:ff:ff:ff
 # Every end captures for the whole round; each kind of frame has its own
 # source address.
 declare -A R
-rf_recv "R[p]" "$NS_P" "$IF_P" --timeout 3000 --wait --count 0
-rf_recv "R[q]" "$NS_P" "$IF_Q" --timeout 3000 --wait --count 0
+rf_recv "R[p]" "$NS_P" "$IF_P" --timeout 8000 --wait --count 0
+rf_recv "R[q]" "$NS_P" "$IF_Q" --timeout 8000 --wait --count 0
 for x in "${ports[@]}"; do
-	rf_recv "R[$x]" "${NS[$x]}" "${IF[$x]}" --timeout 3000 --wait --count 0
+	rf_recv "R[$x]" "${NS[$x]}" "${IF[$x]}" --timeout 8000 --wait --count 0
 done
 
 rf_send "$NS_P" "$IF_P" "$BCAST" "$(src 1)" --vlan 10 --len 64 --count 2
@@ -192,7 +192,7 @@ json_ok "$F" "any(.entries[]; .mac == \"$(src 9)\" and .vlan == 10) and
 
 # Known unicast from a to p's source 1: to p alone, tagged 10.
 U=$(src 32)
-rf_recv RP "$NS_P" "$IF_P" --timeout 3000 --src "$U" --dst "$(src 1)" \
+rf_recv RP "$NS_P" "$IF_P" --timeout 8000 --src "$U" --dst "$(src 1)" \
     --vlan 10 --count 3
 rf_recv RB "${NS[b]}" "${IF[b]}" --timeout 1500 --src "$U" --wait
 rf_recv RQ "$NS_P" "$IF_Q" --timeout 1500 --src "$U" --wait
