@@ -98,8 +98,9 @@ port_new(const struct conf_port *cp, unsigned nqueues)
 	p->id = UINT32_MAX;
 	p->nqueues = nqueues;
 	p->fds = xmalloc(nqueues * sizeof(*p->fds));
+	p->qfds = xmalloc(nqueues * sizeof(*p->qfds));
 	for (unsigned q = 0; q < nqueues; q++)
-		p->fds[q] = -1;
+		p->fds[q] = p->qfds[q] = -1;
 	/* A tagged frame may carry 4 bytes more than the MTU allows for an
 	 * untagged one; the data path adds them when it sees a tag. */
 	p->max_frame = cp->mtu + ETH_HDR_LEN;
@@ -121,6 +122,16 @@ port_set_reason(struct port *p, const char *reason)
 	p->reason = xstrdup_null(reason);
 }
 
+/* Give the workers p's fds (open) or -1 (closing): see "Queues and fds"
+ * in port.h. */
+static void
+port_publish_fds(struct port *p, bool open)
+{
+	for (unsigned q = 0; q < p->nqueues; q++)
+		__atomic_store_n(&p->qfds[q], open ? p->fds[q] : -1,
+		    __ATOMIC_RELAXED);
+}
+
 int
 port_open(struct port *p, struct priv *pv, bool vnet_hdr, char **err)
 {
@@ -138,6 +149,7 @@ port_open(struct port *p, struct priv *pv, bool vnet_hdr, char **err)
 	if (!(p->type->caps & PORT_CAP_MULTIQUEUE))
 		for (unsigned q = 1; q < p->nqueues; q++)
 			p->fds[q] = p->fds[0];
+	port_publish_fds(p, true);
 	p->mtu_follows = mtu != 0;
 	if (mtu)
 		port_set_mtu(p, mtu);
@@ -151,6 +163,7 @@ port_close(struct port *p)
 {
 	if (!p->opened)
 		return;
+	port_publish_fds(p, false);
 	/* A single channel's fd is in every slot: the type closes it once
 	 * through fds[0]. */
 	if (!(p->type->caps & PORT_CAP_MULTIQUEUE))
@@ -187,9 +200,10 @@ port_close_deferred(struct port *p, struct qsbr *qs, const char *reason)
 	port_set_reason(p, reason);
 	if (!p->opened)
 		return;
+	port_publish_fds(p, false);
 	/* The interface is gone, so there is nothing for the type to undo:
-	 * the fds just go, once no worker that saw the port up can still
-	 * write to them. */
+	 * the fds just go, once no worker that saw the port up (or got an
+	 * fd from port_fd before the line above) can still use them. */
 	d = xmalloc(sizeof(*d) + n * sizeof(d->fds[0]));
 	d->n = n;
 	memcpy(d->fds, p->fds, n * sizeof(d->fds[0]));
@@ -209,6 +223,7 @@ port_free(struct port *p)
 	conf_port_destroy(&p->conf);
 	free(p->reason);
 	free(p->fds);
+	free(p->qfds);
 	free(p->queues);
 	free(p);
 }

@@ -270,6 +270,12 @@ worker_tx_done(struct worker *w, const struct tx_slot *t, ssize_t r)
 		ctr_add(&c->tx_bytes, t->len);
 		return;
 	}
+	if (r == -EBADF) {
+		/* The port was closed after worker_send found it up: its
+		 * fd is -1 (port.h, "Queues and fds"). */
+		ctr_add(&c->tx_down, 1);
+		return;
+	}
 	ctr_add(&c->tx_errors, 1);
 	/* A full or downed queue is ordinary, and so is an interface that
 	 * was just deleted or went down (EBADFD, ENXIO, ENETDOWN: the link
@@ -342,12 +348,12 @@ worker_tx_flush(struct worker *w)
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
 
 		if (t->niov == 1)
-			io_uring_prep_write(sqe, t->out->fds[w->q],
+			io_uring_prep_write(sqe, port_fd(t->out, w->q),
 			    t->iov[0].iov_base, (unsigned)t->iov[0].iov_len,
 			    (uint64_t)-1);
 		else
-			io_uring_prep_writev(sqe, t->out->fds[w->q], t->iov,
-			    (unsigned)t->niov, (uint64_t)-1);
+			io_uring_prep_writev(sqe, port_fd(t->out, w->q),
+			    t->iov, (unsigned)t->niov, (uint64_t)-1);
 		sqe->rw_flags = RWF_NOWAIT;
 		io_uring_sqe_set_data64(sqe, i);
 	}
@@ -375,9 +381,9 @@ worker_tx_now(struct worker *w, struct tx_slot *t)
 
 	do
 		r = t->niov == 1 ?
-		    frame_write(t->out->fds[w->q], t->iov[0].iov_base,
+		    frame_write(port_fd(t->out, w->q), t->iov[0].iov_base,
 		    t->iov[0].iov_len) :
-		    frame_writev(t->out->fds[w->q], t->iov, t->niov);
+		    frame_writev(port_fd(t->out, w->q), t->iov, t->niov);
 	while (r < 0 && errno == EINTR);
 	worker_tx_done(w, t, r < 0 ? -errno : r);
 }
@@ -425,7 +431,7 @@ worker_tx_flush_mmsg(struct worker *w)
 			idx[k++] = j;
 		}
 		while (done < k) {
-			int r = (int)syscall(SYS_sendmmsg, out->fds[w->q],
+			int r = (int)syscall(SYS_sendmmsg, port_fd(out, w->q),
 			    w->mmsg_tx + done, k - done, MSG_DONTWAIT);
 
 			if (r < 0 && errno == EINTR)
@@ -547,7 +553,7 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 static void
 worker_drop_fd(struct worker *w, struct port *p, int err)
 {
-	epoll_ctl(w->epfd, EPOLL_CTL_DEL, p->fds[w->q], NULL);
+	epoll_ctl(w->epfd, EPOLL_CTL_DEL, port_fd(p, w->q), NULL);
 	log_rl(LOG_LVL_WARN, "port %s queue %u: %s; no longer reading it",
 	    p->conf.name, w->q, err ? strerror(err) : "interface gone");
 }
@@ -562,9 +568,12 @@ worker_rx_done(struct worker *w, struct port *in, unsigned i, ssize_t r,
 	if (r < 0) {
 		/* ENETDOWN: a packet socket reports, once, that its
 		 * interface went down (or was down when it was bound); it
-		 * works again when the link comes up.  Anything else means
-		 * the fd is done for (a deleted TAP: EBADFD). */
-		if (r != -EAGAIN && r != -ENETDOWN)
+		 * works again when the link comes up.  EBADF: the port was
+		 * closed, and its fds taken from the workers' epoll sets,
+		 * after this event was collected (port.h, "Queues and
+		 * fds").  Anything else means the fd is done for (a deleted
+		 * TAP: EBADFD). */
+		if (r != -EAGAIN && r != -ENETDOWN && r != -EBADF)
 			worker_drop_fd(w, in, (int)-r);
 		return false;
 	}
@@ -607,11 +616,12 @@ worker_rx_ring(struct worker *w, struct port *in, unsigned want)
 	const int32_t *res = w->res;
 	unsigned n = 0, got = 0;
 	bool gone = false;
+	int fd = port_fd(in, w->q);
 
 	for (unsigned i = 0; i < want; i++) {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&w->ring);
 
-		io_uring_prep_read(sqe, in->fds[w->q],
+		io_uring_prep_read(sqe, fd,
 		    slot_frame(w, i) - w->vnet_len,
 		    (unsigned)(w->vnet_len + FRAME_BUF_SIZE), (uint64_t)-1);
 		sqe->rw_flags = RWF_NOWAIT;
@@ -719,7 +729,7 @@ worker_rx_mmsg(struct worker *w, struct port *in, unsigned want)
 		mh->msg_control = w->mmsg_ctl[i].buf;
 		mh->msg_controllen = sizeof(w->mmsg_ctl[i].buf);
 	}
-	r = (int)syscall(SYS_recvmmsg, in->fds[w->q], w->mmsg, want,
+	r = (int)syscall(SYS_recvmmsg, port_fd(in, w->q), w->mmsg, want,
 	    MSG_DONTWAIT, NULL);
 	if (r < 0) {
 		worker_rx_done(w, in, 0, -errno, &n);
@@ -780,7 +790,7 @@ worker_rx(struct worker *w, struct port *in)
 		ssize_t r;
 
 		do
-			r = frame_read(in->fds[w->q],
+			r = frame_read(port_fd(in, w->q),
 			    slot_frame(w, i) - w->vnet_len,
 			    w->vnet_len + FRAME_BUF_SIZE);
 		while (r < 0 && errno == EINTR);

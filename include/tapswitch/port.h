@@ -32,21 +32,32 @@
  * caller: true when the daemon stops or a reload re-creates the port on
  * the same interface, false when the port is deleted.
  *
- * Queues and fds.  Worker q reads and writes fds[q].  A multiqueue type
- * (PORT_CAP_MULTIQUEUE: tap, system) opens one fd per worker.  A type
- * with a single channel opens fds[0] only; port_open then puts that fd in
- * every fds[q], so every worker sends to it directly, and only its owner
- * worker (port_owner) reads it.  That is safe for a channel whose writes
- * keep message boundaries (a datagram or seqpacket socket: each write(2)
- * is one whole frame, and the kernel serialises concurrent writers); a
- * byte-stream type must instead give the frames of other workers to the
- * owner, as its file explains.
+ * Queues and fds.  Worker q reads and writes fd q of each port.  A
+ * multiqueue type (PORT_CAP_MULTIQUEUE: tap, system) opens one fd per
+ * worker.  A type with a single channel opens fds[0] only; port_open then
+ * puts that fd in every fds[q], so every worker sends to it directly, and
+ * only its owner worker (port_owner) reads it.  That is safe for a channel
+ * whose writes keep message boundaries (a datagram or seqpacket socket:
+ * each write(2) is one whole frame, and the kernel serialises concurrent
+ * writers); a byte-stream type must instead give the frames of other
+ * workers to the owner, as its file explains.
+ *
+ * The type opens and closes p->fds, which only the main thread touches.
+ * Workers use a copy, p->qfds, through port_fd(): port_open publishes it
+ * once the fds are open, and closing sets it to -1 before any fd is
+ * closed, both with atomic stores, since a worker may be using the port
+ * at that moment (a port is closed while published when its interface
+ * goes away, and opened again when it comes back).  So a worker that
+ * found the port up may still get -1: its read or write then fails with
+ * EBADF, which it takes for "closed meanwhile" (nothing to read, a frame
+ * dropped as to a port that is down).  An fd it did get stays open until
+ * its next quiescent point (port_close_deferred), so it never reaches
+ * another file.
  *
  * struct port is visible because the data path reads its fields on every
  * frame.  Fields marked "immutable" never change while the port is
- * published; 'up' and fds[] are written by the main thread and read by
- * workers (fds only while the port is up and attached; see
- * port_close_deferred); ctr[q] is written only by worker q.
+ * published; 'up', 'max_frame' and qfds[] are written by the main thread
+ * and read by workers; ctr[q] is written only by worker q.
  */
 #ifndef TAPSWITCH_PORT_H
 #define TAPSWITCH_PORT_H
@@ -172,7 +183,10 @@ struct port {
 	struct conf_port conf;		/* immutable; name, VLANs, MTU, ... */
 	const struct port_type *type;	/* immutable */
 	unsigned nqueues;		/* immutable: workers */
-	int *fds;			/* [nqueues]; see "Queues and fds" */
+	int *fds;			/* [nqueues] main thread: the type's;
+					 * see "Queues and fds" */
+	int *qfds;			/* [nqueues] atomic: what workers
+					 * use (port_fd); -1: closed */
 	size_t max_frame;		/* atomic: mtu + Ethernet header */
 	void *priv;			/* the type's data */
 	struct priv *pv;		/* privileged operations (priv.h) */
@@ -226,6 +240,15 @@ port_reads(const struct port *p, unsigned q)
 {
 	return (p->type->caps & PORT_CAP_MULTIQUEUE) ||
 	    q == p->id % p->nqueues;
+}
+
+/* The fd worker q reads and writes for p: -1 when p is closed (and may
+ * have been closed after the worker found it up).  Workers load it once
+ * per system call. */
+static inline int
+port_fd(const struct port *p, unsigned q)
+{
+	return __atomic_load_n(&p->qfds[q], __ATOMIC_RELAXED);
 }
 
 static inline bool

@@ -805,6 +805,41 @@ START_TEST(test_worker_survives_bad_peers)
 }
 END_TEST
 
+/*
+ * A port closed after a worker found it up (its interface went away:
+ * port_close_deferred) has fd -1 for the workers (port.h, "Queues and
+ * fds"): the frame the worker was sending it counts as dropped because
+ * the port is down, not as a failed write, and the rest of the flood
+ * goes out.  The test holds that window open.
+ */
+START_TEST(test_worker_port_closed_meanwhile)
+{
+	struct conf_port ports[3];
+	uint8_t f[128], g[128];
+	struct port_counters pc;
+	struct port *c;
+
+	port_conf(&ports[0], "a", NULL, NULL, NULL, NULL);
+	port_conf(&ports[1], "b", NULL, NULL, NULL, NULL);
+	port_conf(&ports[2], "c", NULL, NULL, NULL, NULL);
+	sw_up(1, false, ports, 3);
+	c = sw_port_find(sw, "c");
+	ck_assert(port_is_up(c));
+	__atomic_store_n(&c->qfds[0], -1, __ATOMIC_RELAXED);
+
+	make_frame(f, 100, MAC_BCAST, MAC_A, NO_TAG);
+	inject("a", 0, NULL, f, 100);
+	ck_assert_int_eq(collect("b", 0, NULL, g, sizeof(g)), 100);
+	counters("c", &pc);
+	ck_assert_uint_eq(pc.tx_down, 1);
+	ck_assert_uint_eq(pc.tx_errors, 0);
+	ck_assert_uint_eq(pc.tx_packets, 0);
+	ck_assert(quiet("c", 0));
+	__atomic_store_n(&c->qfds[0], c->fds[0], __ATOMIC_RELAXED);
+	sw_destroy(sw);
+}
+END_TEST
+
 START_TEST(test_worker_busy_poll)
 {
 	struct conf_port ports[3], extra;
@@ -1033,6 +1068,7 @@ worker_tests(TCase *tc)
 	tcase_add_test(tc, test_worker_vnet_header_unchanged);
 	tcase_add_test(tc, test_worker_port_del_and_egress_mtu);
 	tcase_add_test(tc, test_worker_survives_bad_peers);
+	tcase_add_test(tc, test_worker_port_closed_meanwhile);
 	tcase_add_test(tc, test_worker_busy_poll);
 	tcase_add_test(tc, test_worker_bursts);
 }
