@@ -72,7 +72,10 @@ system_open(struct port *p, bool vnet_hdr, unsigned *mtu, char **errp)
 		return err;
 	}
 	p->ifindex = res.ifindex;
-	p->vnet = true;
+	/* Workers read vnet whenever they see the port, also while it is
+	 * opened again after its interface came back: written once. */
+	if (!p->vnet)
+		p->vnet = true;
 	p->created = false;
 	*mtu = res.mtu;
 	port_set_up(p, res.up);
