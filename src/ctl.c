@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,6 +23,10 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <event2/listener.h>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "tapswitch/ctl.h"
 #include "tapswitch/log.h"
@@ -36,12 +41,31 @@ struct ctl_cmd {
 	void *arg;
 };
 
+/*
+ * The answers of a client that are queued and not yet freed.  An answer
+ * is one malloc'd string in the output buffer (evbuffer_add_reference),
+ * freed as a whole once its last byte is sent: that is the memory to
+ * count, not the bytes left to send.  Its free callback may run after the
+ * client is gone (libevent finishes freeing a bufferevent from the loop),
+ * so this record lives until the last of them.
+ */
+struct ctl_answers {
+	struct ctl_client *c;	/* NULL once the client is gone */
+	size_t refs;		/* queued answers, + 1 while c lives */
+};
+
 struct ctl_client {
 	struct ctl_client *prev, *next;
 	struct ctl *ctl;
 	struct bufferevent *bev;
+	struct evbuffer_cb_entry *in_cb;
+	struct ctl_answers *answers;
 	uid_t uid;
 	pid_t pid;
+	size_t held;		/* its input buffer and queued answers */
+	uint64_t held_since;	/* ctl->ticks when held last became non-0 */
+	bool paused;		/* not read until its answers drain */
+	bool eof;		/* half-closed: hang up once it is answered */
 	bool closing;		/* free once the output is flushed */
 };
 
@@ -52,6 +76,10 @@ struct ctl {
 	char *path;
 	struct ctl_client *clients;
 	unsigned n_clients;
+	size_t held;		/* sum of the clients' held */
+	uint64_t ticks;		/* orders the clients' held_since */
+	bool trim;		/* much was held or built: trim when calm */
+	struct event *trim_ev;
 };
 
 void
@@ -549,12 +577,91 @@ out:
 	return resp;
 }
 
-/* The server */
+/*
+ * The server.  Each client is a bufferevent.  What it holds (ctl.h,
+ * "Memory") is counted as its input buffer changes (a callback) and as
+ * its answers are queued and freed (struct ctl_answers).  A client is
+ * read only while its unread answers are at most CTL_OUTPUT_HIGH bytes
+ * (the write callback fires when they drain to that, and serving
+ * resumes), and at most CTL_LINE_MAX + 2 bytes of its requests are taken
+ * into its input buffer at a time (a longest line and its CR LF).
+ */
+
+/* More than this held, or an answer this long built: trim once calm. */
+#define CTL_TRIM_AT (1024 * 1024)
+#define CTL_TRIM_ANSWER (64 * 1024)
+/* Calm: the clients hold at most this. */
+#define CTL_TRIM_CALM (256 * 1024)
+
+static void
+ctl_want_trim(struct ctl *ctl)
+{
+	struct timeval second = { .tv_sec = 1 };
+
+	ctl->trim = true;
+	if (ctl->trim_ev && !evtimer_pending(ctl->trim_ev, NULL))
+		evtimer_add(ctl->trim_ev, &second);
+}
+
+/* Once a second after heavy use: while the clients hold little, give the
+ * memory that answers and buffers took back to the system.  malloc keeps
+ * freed memory for reuse, and pieces of it between live blocks would stay
+ * counted in RSS for good; malloc_trim releases every free page. */
+static void
+ctl_trim(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctl *ctl = arg;
+
+	if (ctl->held > CTL_TRIM_CALM) {
+		ctl_want_trim(ctl);
+		return;
+	}
+	ctl->trim = false;
+#ifdef __GLIBC__
+	malloc_trim(0);
+#endif
+}
+
+static void
+client_held(struct ctl_client *c, size_t add, size_t sub)
+{
+	struct ctl *ctl = c->ctl;
+	size_t was = c->held;
+
+	c->held = c->held + add - sub;
+	ctl->held = ctl->held + add - sub;
+	if (!was && c->held)
+		c->held_since = ++ctl->ticks;
+	if (ctl->held > CTL_TRIM_AT && !ctl->trim)
+		ctl_want_trim(ctl);
+}
+
+/* What the input buffer holds. */
+static void
+client_count(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+    void *arg)
+{
+	client_held(arg, info->n_added, info->n_deleted);
+}
+
+/* An answer is sent (or dropped with its client): free and uncount it. */
+static void
+free_answer(const void *data, size_t len, void *arg)
+{
+	struct ctl_answers *a = arg;
+
+	free((void *)data);
+	if (a->c)
+		client_held(a->c, 0, len);
+	if (--a->refs == 0)
+		free(a);
+}
 
 static void
 client_free(struct ctl_client *c)
 {
 	struct ctl *ctl = c->ctl;
+	struct evbuffer *in, *out;
 
 	if (c->prev)
 		c->prev->next = c->next;
@@ -563,8 +670,49 @@ client_free(struct ctl_client *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	ctl->n_clients--;
+	ctl->held -= c->held;
+	evbuffer_remove_cb_entry(bufferevent_get_input(c->bev), c->in_cb);
+	c->answers->c = NULL;
+	/* Free what it holds now: libevent frees the rest of a bufferevent
+	 * from the loop, and until then the memory would still be taken
+	 * although no longer counted.  (A bufferevent keeps the start of
+	 * its output frozen: only its writes may drain it.) */
+	in = bufferevent_get_input(c->bev);
+	out = bufferevent_get_output(c->bev);
+	evbuffer_drain(in, evbuffer_get_length(in));
+	evbuffer_unfreeze(out, 1);
+	evbuffer_drain(out, evbuffer_get_length(out));
+	if (--c->answers->refs == 0)
+		free(c->answers);
 	bufferevent_free(c->bev);
 	free(c);
+}
+
+/*
+ * Keep what all clients hold within CTL_MEM_MAX: while it is over, drop
+ * the client that has held data longest, but not cur (the one just
+ * served, whose answer is what pushed the total up: it gets its chance
+ * to read it).
+ */
+static void
+ctl_enforce(struct ctl *ctl, struct ctl_client *cur)
+{
+	struct ctl_client *c, *v;
+
+	while (ctl->held > CTL_MEM_MAX) {
+		v = NULL;
+		for (c = ctl->clients; c; c = c->next)
+			if (c != cur && c->held &&
+			    (!v || c->held_since < v->held_since))
+				v = c;
+		if (!v)
+			return;
+		log_rl(LOG_LVL_INFO, "control clients hold more than %d MiB; "
+		    "disconnecting the one that has not read its answers for "
+		    "longest (pid %ld, %zu bytes)", CTL_MEM_MAX >> 20,
+		    (long)v->pid, v->held);
+		client_free(v);
+	}
 }
 
 /* Send what is queued, then hang up. */
@@ -573,68 +721,109 @@ client_close_after_flush(struct ctl_client *c)
 {
 	c->closing = true;
 	bufferevent_disable(c->bev, EV_READ);
+	/* The write callback, from now on when everything is sent. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		client_free(c);
 }
 
+/* Queue resp (malloc'd, no newline; the output buffer frees it once
+ * sent). */
 static void
 client_send(struct ctl_client *c, char *resp)
 {
 	struct evbuffer *out = bufferevent_get_output(c->bev);
+	size_t len = strlen(resp);
 
-	evbuffer_add(out, resp, strlen(resp));
-	evbuffer_add(out, "\n", 1);
-	free(resp);
+	/* The newline in the same string: an evbuffer_add() after a
+	 * reference would allocate a chain as long as the answer for it. */
+	resp = xrealloc(resp, len + 2);
+	resp[len++] = '\n';
+	resp[len] = '\0';
+	client_held(c, len, 0);
+	c->answers->refs++;
+	if (evbuffer_add_reference(out, resp, len, free_answer,
+	    c->answers) < 0)
+		abort();	/* only on out-of-memory */
+	if (len >= CTL_TRIM_ANSWER && !c->ctl->trim)
+		ctl_want_trim(c->ctl);
+}
+
+/*
+ * Answer the complete request lines that c sent, one after the other,
+ * until its unread answers pass CTL_OUTPUT_HIGH: then stop reading it
+ * (client_write resumes).  May free c.
+ */
+static void
+client_serve(struct ctl_client *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	char *line, *resp;
+	size_t n;
+
+	while (!c->closing) {
+		if (evbuffer_get_length(out) > CTL_OUTPUT_HIGH) {
+			c->paused = true;
+			bufferevent_disable(c->bev, EV_READ);
+			break;
+		}
+		line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF);
+		if (!line)
+			break;
+		if (n > 0 && line[n - 1] == '\r')
+			line[--n] = '\0';
+		if (n > CTL_LINE_MAX) {
+			free(line);
+			evbuffer_drain(in, evbuffer_get_length(in));
+			goto too_long;
+		}
+		resp = n > 0 ? ctl_handle(c->ctl, line, n, c->uid) : NULL;
+		free(line);
+		if (resp)
+			client_send(c, resp);
+	}
+	ctl_enforce(c->ctl, c);
+	if (c->closing || c->paused)
+		return;
+	if (evbuffer_get_length(in) > CTL_LINE_MAX) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		goto too_long;
+	}
+	/* Half-closed after its requests: all of them are answered now. */
+	if (c->eof)
+		client_close_after_flush(c);
+	return;
+too_long:
+	client_send(c, ctl_respond(NULL, NULL, NULL, CTL_E_REQUEST,
+	    "request line longer than 65536 bytes; disconnecting"));
+	ctl_enforce(c->ctl, c);
+	client_close_after_flush(c);
 }
 
 static void
 client_read(struct bufferevent *bev, void *arg)
 {
-	struct ctl_client *c = arg;
-	struct evbuffer *in = bufferevent_get_input(bev);
-	char *line;
-	size_t n;
-
-	while (!c->closing &&
-	    (line = evbuffer_readln(in, &n, EVBUFFER_EOL_LF)) != NULL) {
-		char *resp = NULL;
-
-		if (n > 0 && line[n - 1] == '\r')
-			line[--n] = '\0';
-		if (n > CTL_LINE_MAX) {
-			free(line);
-			goto too_long;
-		}
-		if (n > 0)
-			resp = ctl_handle(c->ctl, line, n, c->uid);
-		free(line);
-		if (resp)
-			client_send(c, resp);
-		if (evbuffer_get_length(bufferevent_get_output(bev)) >
-		    CTL_OUTPUT_MAX) {
-			log_info("control client (pid %ld) does not read its "
-			    "replies; disconnecting", (long)c->pid);
-			client_free(c);
-			return;
-		}
-	}
-	if (!c->closing && evbuffer_get_length(in) > CTL_LINE_MAX)
-		goto too_long;
-	return;
-too_long:
-	evbuffer_drain(in, evbuffer_get_length(in));
-	client_send(c, ctl_respond(NULL, NULL, NULL, CTL_E_REQUEST,
-	    "request line longer than 65536 bytes; disconnecting"));
-	client_close_after_flush(c);
+	client_serve(arg);
 }
 
+/* The output drained to CTL_OUTPUT_HIGH (or, when closing, to empty). */
 static void
 client_write(struct bufferevent *bev, void *arg)
 {
 	struct ctl_client *c = arg;
 
-	if (c->closing)
-		client_free(c);
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			client_free(c);
+		return;
+	}
+	if (c->paused) {
+		c->paused = false;
+		if (!c->eof)
+			bufferevent_enable(bev, EV_READ);
+		client_serve(c);
+	}
 }
 
 static void
@@ -643,15 +832,17 @@ client_event(struct bufferevent *bev, short what, void *arg)
 	struct ctl_client *c = arg;
 
 	if (what & BEV_EVENT_EOF) {
-		/* The client may half-close after its request: answer it. */
-		client_read(bev, arg);
-		if (!c->closing)
-			client_close_after_flush(c);
+		/* The client may half-close after its requests: answer
+		 * them (client_serve hangs up after the last one). */
+		c->eof = true;
+		if (!c->closing && !c->paused)
+			client_serve(c);
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT)
-		log_debug("control client (pid %ld) idle; disconnecting",
-		    (long)c->pid);
+		log_debug("control client (pid %ld) %s; disconnecting",
+		    (long)c->pid, what & BEV_EVENT_WRITING ? "does not read "
+		    "its answers" : "idle");
 	client_free(c);
 }
 
@@ -686,8 +877,18 @@ ctl_accept(struct evconnlistener *lev, evutil_socket_t fd,
 		free(c);
 		return;
 	}
+	c->in_cb = evbuffer_add_cb(bufferevent_get_input(c->bev),
+	    client_count, c);
+	if (!c->in_cb)
+		abort();	/* only on out-of-memory */
+	c->answers = xcalloc(1, sizeof(*c->answers));
+	c->answers->c = c;
+	c->answers->refs = 1;
 	bufferevent_setcb(c->bev, client_read, client_write, client_event, c);
-	bufferevent_set_timeouts(c->bev, &idle, NULL);
+	/* Idle (no request) or not reading its answers: both time out. */
+	bufferevent_set_timeouts(c->bev, &idle, &idle);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, CTL_LINE_MAX + 2);
+	bufferevent_setwatermark(c->bev, EV_WRITE, CTL_OUTPUT_HIGH, 0);
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 	c->next = ctl->clients;
 	if (c->next)
@@ -793,6 +994,9 @@ ctl_listen(struct ctl *ctl, struct event_base *base, const char *path,
 		unlink(path);
 		goto fail;
 	}
+	ctl->trim_ev = evtimer_new(base, ctl_trim, ctl);
+	if (!ctl->trim_ev)
+		abort();	/* only on out-of-memory */
 	ctl->path = xstrdup(path);
 	return 0;
 fail:
@@ -809,6 +1013,8 @@ ctl_destroy(struct ctl *ctl)
 		client_free(ctl->clients);
 	if (ctl->listener)
 		evconnlistener_free(ctl->listener);
+	if (ctl->trim_ev)
+		event_free(ctl->trim_ev);
 	if (ctl->path) {
 		unlink(ctl->path);
 		free(ctl->path);

@@ -625,7 +625,7 @@ recv_line(int fd, char **line, size_t *len, const struct timespec *deadline)
 
 	for (;;) {
 		if (cap - used < 2048) {
-			if (cap > CTL_OUTPUT_MAX) {
+			if (cap > CTL_ANSWER_MAX) {
 				free(buf);
 				return -EMSGSIZE;
 			}
@@ -742,7 +742,7 @@ conn_call(struct conn *cn, json_t *request)
 	}
 	if (r == -EMSGSIZE) {
 		complain("reply from the daemon longer than %d bytes",
-		    CTL_OUTPUT_MAX);
+		    CTL_ANSWER_MAX);
 		exit(EXIT_FAIL);
 	}
 	if (r < 0) {

@@ -64,6 +64,7 @@ INTEGRATION_TESTS = \
 	tests/integration/ctl-commands.sh \
 	tests/integration/ctl-reload-bad.sh \
 	tests/integration/ctl-bad-input.sh \
+	tests/integration/ctl-memory.sh \
 	tests/integration/ctl-live-changes.sh \
 	tests/integration/log-level.sh \
 	tests/integration/metrics.sh \

@@ -12,8 +12,27 @@
  * be at most CTL_LINE_MAX bytes (longer: error, then disconnect); a client
  * that stalls mid-line only holds its own buffer and is dropped after
  * CTL_IDLE_TIMEOUT seconds of silence; at most CTL_CLIENTS_MAX clients are
- * served at once; a client that does not read its replies is dropped when
- * CTL_OUTPUT_MAX bytes are queued for it.
+ * served at once.
+ *
+ * Memory.  What the server holds for its clients is their input buffers
+ * and the answers queued for them, and it is bounded three ways:
+ *  - Backpressure: while more than CTL_OUTPUT_HIGH bytes of answers wait
+ *    for a client, its next request is not read, let alone served; it is
+ *    once the client has read them down to CTL_OUTPUT_HIGH.  Requests
+ *    wait in the client's socket, where they cost the daemon nothing.
+ *  - Every answer is bounded: long listings come in pages (fdb.show).
+ *  - All clients together hold at most CTL_MEM_MAX bytes, plus what the
+ *    client being served holds (its input, at most CTL_LINE_MAX, and what
+ *    answers it has not read: CTL_OUTPUT_HIGH and one answer).  Above it,
+ *    the client that has held data longest (one that does not read its
+ *    answers, or sends half a line and stalls) is disconnected, and the
+ *    next, until the total is back under.  A client that reads what it
+ *    asked for holds data only for moments, so it is not the one to go.
+ *    A client that does not read for CTL_IDLE_TIMEOUT seconds is
+ *    disconnected in any case.
+ * After an episode of heavy use the server hands freed memory back to the
+ * system (malloc_trim on the GNU C library), at most once a second, once
+ * its clients hold little again.
  *
  * Main thread only.
  */
@@ -30,7 +49,11 @@
 #define CTL_LINE_MAX (64 * 1024)
 #define CTL_IDLE_TIMEOUT 300
 #define CTL_CLIENTS_MAX 1024
-#define CTL_OUTPUT_MAX (16 * 1024 * 1024)
+#define CTL_OUTPUT_HIGH (64 * 1024)
+#define CTL_MEM_MAX (16 * 1024 * 1024)
+/* The longest answer a client has to expect (stats.get with every queue
+ * of thousands of ports comes nearest). */
+#define CTL_ANSWER_MAX (64 * 1024 * 1024)
 
 /* JSON-RPC error codes: the standard ones, and ours in the server range. */
 #define CTL_E_PARSE		(-32700)	/* not JSON */
