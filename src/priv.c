@@ -89,6 +89,8 @@ struct priv {
 	uint32_t seq;
 	int broken;			/* 0, or why requests fail (-errno) */
 	char *gone;			/* what happened to the helper */
+	void (*lost)(void *, const char *); /* priv_on_lost */
+	void *lost_arg;
 };
 
 /*
@@ -751,19 +753,15 @@ helper_fate(struct priv *pv, int wait_ms)
 	return xstrdup("is gone");
 }
 
-/* The helper cannot be used any more: say so once, and fail every later
- * request with err at once.  what describes the problem; NULL: ask the
- * kernel how the helper ended. */
+/* The helper cannot be used any more: say so once, tell the owner, and
+ * fail every later request with err at once.  what describes the
+ * problem; NULL: ask the kernel how the helper ended. */
 static int
 priv_break(struct priv *pv, int err, const char *what)
 {
 	if (pv->broken)
 		return pv->broken;
 	pv->broken = err;
-	if (pv->sock >= 0) {
-		close(pv->sock);
-		pv->sock = -1;
-	}
 	free(pv->gone);
 	if (what) {
 		/* A helper that hangs or talks nonsense is of no use. */
@@ -775,10 +773,12 @@ priv_break(struct priv *pv, int err, const char *what)
 		/* It closed its end: it is exiting, or has. */
 		pv->gone = helper_fate(pv, 100);
 	}
-	log_error("the privileged helper process " PRIV_COMM " %s; ports can "
-	    "no longer be added, re-opened or followed in new namespaces "
-	    "until tapswitchd restarts (the ports it has keep forwarding)",
-	    pv->gone);
+	log_error("the privileged helper process " PRIV_COMM " %s", pv->gone);
+	/* The socket last: the owner may still watch it in its loop. */
+	if (pv->lost)
+		pv->lost(pv->lost_arg, pv->gone);
+	close(pv->sock);
+	pv->sock = -1;
 	return err;
 }
 
@@ -786,8 +786,9 @@ priv_break(struct priv *pv, int err, const char *what)
 static char *
 gone_message(const struct priv *pv)
 {
-	return xasprintf("the privileged helper process " PRIV_COMM " %s: "
-	    "restart tapswitchd", pv->gone ? pv->gone : "is gone");
+	return xasprintf("the privileged helper process " PRIV_COMM " %s; "
+	    "tapswitchd cannot go on without it and stops, to be started "
+	    "again", pv->gone ? pv->gone : "is gone");
 }
 
 /* Wait until sock is readable or PRIV_TIMEOUT_MS passed. */
@@ -1069,6 +1070,40 @@ pid_t
 priv_pid(const struct priv *pv)
 {
 	return pv && !pv->broken ? pv->pid : 0;
+}
+
+void
+priv_on_lost(struct priv *pv, void (*cb)(void *arg, const char *what),
+    void *arg)
+{
+	pv->lost = cb;
+	pv->lost_arg = arg;
+}
+
+int
+priv_socket(const struct priv *pv)
+{
+	return pv->sock;
+}
+
+int
+priv_check(struct priv *pv)
+{
+	struct pollfd p = { .fd = pv->sock, .events = POLLIN };
+	char c;
+	ssize_t n;
+
+	if (pv->broken)
+		return pv->broken;
+	if (poll(&p, 1, 0) <= 0)
+		return 0;
+	n = recv(pv->sock, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n > 0)
+		return priv_break(pv, -EPROTO, "sent an answer to no request "
+		    "and was killed");
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	return priv_break(pv, -EPIPE, NULL);
 }
 
 int

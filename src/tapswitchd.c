@@ -6,7 +6,9 @@
  * (and becomes user =), builds the switch (which starts the workers and
  * opens every port through the helper), then runs the libevent main
  * loop: signals, the MAC aging timer and the netlink monitors.  On SIGTERM
- * or SIGINT it tears everything down and exits 0.
+ * or SIGINT it tears everything down and exits 0; when the privileged
+ * helper is gone, which it cannot replace, it does the same and exits 1,
+ * to be started again.
  */
 #include "config.h"
 
@@ -45,6 +47,8 @@ struct daemon {
 	const char *socket_path;	/* -s: overrides control_socket */
 	const char *user;		/* --user: overrides user */
 	struct priv *pv;		/* privileged helper; NULL: none */
+	struct event *ev_helper;	/* its socket, readable when it is gone */
+	bool helper_lost;		/* so: stopping, to exit 1 */
 	bool verbose;			/* -v: debug, whatever log_level says */
 	bool stopping;
 	/* Service manager status (notify.h): the STATUS= text last sent,
@@ -276,6 +280,43 @@ on_stop_signal(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(d->base);
 }
 
+/*
+ * The privileged helper is gone (priv_on_lost), and this process cannot
+ * start another: it has no privilege left.  Without a helper no port can
+ * be added, nor opened again in a namespace made again, so the daemon
+ * stops, to exit 1 for its service manager to start it again
+ * (Restart=on-failure): persistent TAPs, and their addresses, outlive it.
+ * The loop runs a moment longer, so that the answer to the request that
+ * found the helper gone reaches its client.
+ */
+static void
+on_helper_lost(void *arg, const char *what)
+{
+	static const struct timeval grace = { 0, 200 * 1000 };
+	struct daemon *d = arg;
+
+	log_error("stopping: tapswitchd cannot work without its privileged "
+	    "helper, nor start another without privileges; start tapswitchd "
+	    "again to get a new one (systemd does so by itself)");
+	notify_stopping();
+	notify_status("stopping: the privileged helper %s", what);
+	d->helper_lost = true;
+	if (d->ev_helper)
+		event_del(d->ev_helper);
+	if (d->ev_status)
+		event_del(d->ev_status);	/* keep that status */
+	event_base_loopexit(d->base, &grace);
+}
+
+/* The helper's socket is readable: it is gone (or talks out of turn). */
+static void
+on_helper_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	priv_check(d->pv);
+}
+
 /* Open-file limit: every port holds one fd per queue, so many ports need
  * more than the usual soft limit of 1024. */
 static void
@@ -470,6 +511,14 @@ main(int argc, char **argv)
 	event_add(ev_term, NULL);
 	event_add(ev_int, NULL);
 	event_add(ev_hup, NULL);
+	/* From here on, losing the helper stops the daemon; found between
+	 * requests by watching its socket, from the loop's start. */
+	if (d.pv) {
+		priv_on_lost(d.pv, on_helper_lost, &d);
+		d.ev_helper = event_new(d.base, priv_socket(d.pv),
+		    EV_READ | EV_PERSIST, on_helper_readable, &d);
+		event_add(d.ev_helper, NULL);
+	}
 
 	/*
 	 * The control socket first: a second tapswitchd started with the
@@ -525,6 +574,9 @@ main(int argc, char **argv)
 		goto fail;
 	}
 	pidfd = -1;
+	/* Lost during start-up: stop now, rather than say ready first. */
+	if (d.helper_lost)
+		goto fail;	/* logged */
 	log_info("running: %zu port%s, %u queue%s, offload %s%s",
 	    conf->n_ports, conf->n_ports == 1 ? "" : "s", conf->sw.queues,
 	    conf->sw.queues == 1 ? "" : "s", conf->sw.offload ? "on" : "off",
@@ -543,7 +595,7 @@ main(int argc, char **argv)
 	daemon_notify(&d, true);
 
 	event_base_dispatch(d.base);
-	status = 0;
+	status = d.helper_lost ? 1 : 0;
 	goto out;
 fail:
 	if (err)
@@ -552,7 +604,12 @@ fail:
 	if (pidfd >= 0)
 		close(pidfd);
 out:
-	/* Undo start-up in reverse; each step copes with "never done". */
+	/* Undo start-up in reverse; each step copes with "never done".  A
+	 * helper found gone from here on stops nothing more. */
+	if (d.pv)
+		priv_on_lost(d.pv, NULL, NULL);
+	if (d.ev_helper)
+		event_free(d.ev_helper);
 	ctl_destroy(d.ctl);		/* removes the socket if it can */
 	metrics_destroy(d.metrics);	/* before the switch it reads */
 	sw_destroy(d.sw);

@@ -71,6 +71,7 @@ INTEGRATION_TESTS = \
 	tests/integration/metrics-slow-clients.sh \
 	tests/integration/persist.sh \
 	tests/integration/privileges.sh \
+	tests/integration/helper-death.sh \
 	tests/integration/system-uplink.sh \
 	tests/integration/system-vm-tap.sh \
 	tests/integration/system-hotplug.sh \

@@ -44,8 +44,13 @@
  *
  * If the helper dies or stops answering (PRIV_TIMEOUT_MS), the request
  * fails with -EPIPE (or -ETIMEDOUT, -EPROTO) and a message saying so,
- * every later one fails at once, and the daemon keeps forwarding on the
- * ports it has.
+ * every later one fails at once, and the owner is told (priv_on_lost).
+ * A helper that dies between requests is found as soon as its socket
+ * turns readable (priv_socket, priv_check): nothing else comes on it
+ * then.  No other helper can be started: the main process has no
+ * privilege left to start one with.  So tapswitchd, told, stops with a
+ * failure status, to be started again by its service manager; persistent
+ * TAPs, and their addresses, outlive it (tapswitchd(8), PRIVILEGES).
  *
  * Main thread only.
  */
@@ -91,6 +96,26 @@ void priv_stop(struct priv *pv, bool remove_files);
 
 /* The helper's process id; 0 for NULL or when it is known to be gone. */
 pid_t priv_pid(const struct priv *pv);
+
+/*
+ * Call cb(arg, what) once, when the helper is found gone: dead, or
+ * killed because it hung or answered wrongly.  what says which (such as
+ * "was killed by signal 9 (Killed)") and lives as long as pv.  cb runs
+ * inside whichever call found it (a request, priv_check, priv_stop) and
+ * must not free pv.  cb NULL: tell no one.
+ */
+void priv_on_lost(struct priv *pv, void (*cb)(void *arg, const char *what),
+    void *arg);
+
+/* The descriptor to watch for the helper's end: between requests it turns
+ * readable only when the helper is gone; then call priv_check.  -1 once
+ * the helper is known to be gone. */
+int priv_socket(const struct priv *pv);
+
+/* Whether the helper is still there, without waiting: 0, or the error
+ * every request now fails with (-EPIPE: it is dead), the owner having
+ * been told (priv_on_lost).  Main thread, between requests. */
+int priv_check(struct priv *pv);
 
 /*
  * Give up the main process's privileges for good.  With a helper (pv not

@@ -10,6 +10,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -251,8 +252,20 @@ START_TEST(test_stop)
 }
 END_TEST
 
+/* What priv_on_lost reported, and how often. */
+static int lost_calls;
+static char lost_what[128];
+
+static void
+on_lost(void *arg, const char *what)
+{
+	ck_assert_ptr_eq(arg, &lost_calls);
+	lost_calls++;
+	snprintf(lost_what, sizeof(lost_what), "%s", what);
+}
+
 /* A dead helper: the request fails with a clear message, later ones at
- * once, and nothing hangs. */
+ * once, nothing hangs, and the owner is told once. */
 START_TEST(test_helper_dies)
 {
 	struct priv_port_req req = {
@@ -263,15 +276,56 @@ START_TEST(test_helper_dies)
 	int fds[1];
 	struct priv_link l;
 
+	lost_calls = 0;
+	priv_on_lost(pv, on_lost, &lost_calls);
 	kill(child, SIGKILL);
 	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", &l), -EPIPE);
 	ck_assert_int_eq(priv_pid(pv), 0);
+	ck_assert_int_eq(lost_calls, 1);
+	ck_assert_msg(strstr(lost_what, "killed by signal 9"), "%s",
+	    lost_what);
 	ck_assert_int_eq(priv_open_port(pv, &req, fds, &res, &msg), -EPIPE);
 	ck_assert_msg(strstr(msg, "privileged helper") &&
-	    strstr(msg, "killed by signal 9"), "%s", msg);
+	    strstr(msg, "killed by signal 9") &&
+	    strstr(msg, "tapswitchd cannot go on without it"), "%s", msg);
 	free(msg);
 	ck_assert_int_eq(priv_monitor(pv, NULL, fds, &msg), -EPIPE);
 	free(msg);
+	ck_assert_int_eq(priv_check(pv), -EPIPE);
+	ck_assert_int_eq(priv_socket(pv), -1);
+	ck_assert_int_eq(lost_calls, 1);
+}
+END_TEST
+
+/* A helper that dies between requests is found without a request: its
+ * socket turns readable, and priv_check tells the owner. */
+START_TEST(test_helper_dies_idle)
+{
+	struct pollfd p = { .events = POLLIN };
+	struct priv_link l;
+
+	lost_calls = 0;
+	priv_on_lost(pv, on_lost, &lost_calls);
+	/* Alive and idle: nothing to read, nothing to tell. */
+	p.fd = priv_socket(pv);
+	ck_assert_int_ge(p.fd, 0);
+	ck_assert_int_eq(poll(&p, 1, 0), 0);
+	ck_assert_int_eq(priv_check(pv), 0);
+	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", &l), 0);
+	ck_assert_int_eq(priv_check(pv), 0);
+	ck_assert_int_eq(lost_calls, 0);
+
+	kill(child, SIGKILL);
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+	ck_assert_int_eq(priv_check(pv), -EPIPE);
+	ck_assert_int_eq(lost_calls, 1);
+	ck_assert_msg(strstr(lost_what, "killed by signal 9"), "%s",
+	    lost_what);
+	ck_assert_int_eq(priv_pid(pv), 0);
+	/* Reaped already: nothing is left of it. */
+	ck_assert_int_eq(waitpid(child, NULL, WNOHANG), -1);
+	ck_assert_int_eq(priv_link_state(pv, NULL, "lo", &l), -EPIPE);
+	ck_assert_int_eq(lost_calls, 1);
 }
 END_TEST
 
@@ -352,6 +406,7 @@ priv_suite(void)
 	tcase_add_test(tc, test_fds_refused);
 	tcase_add_test(tc, test_stop);
 	tcase_add_test(tc, test_helper_dies);
+	tcase_add_test(tc, test_helper_dies_idle);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("local");
