@@ -93,8 +93,11 @@ port_new(const struct conf_port *cp, unsigned nqueues)
 {
 	struct port *p = xcalloc(1, sizeof(*p));
 
+	static uint32_t gens;		/* main thread only */
+
 	conf_port_copy(&p->conf, cp);
 	p->type = port_type_of(cp);
+	p->gen = ++gens;
 	p->id = UINT32_MAX;
 	p->nqueues = nqueues;
 	p->fds = xmalloc(nqueues * sizeof(*p->fds));

@@ -30,6 +30,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -65,6 +66,8 @@ struct sw {
 	struct worker **workers;
 	unsigned n_workers;
 	struct event *age_ev;
+	int evfd;			/* port events from the workers */
+	struct event *ev_ev;
 	uint64_t aged;
 	struct sw_mon *mons;
 	struct nl_netns_watch *nsw;	/* /run/netns; NULL: none (yet) */
@@ -167,8 +170,17 @@ sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
 		    strcmp(p->conf.ifname, ifname) != 0)
 			continue;
 		if (!p->opened) {
-			if (exists)
+			if (exists) {
 				sw_port_reopen(sw, p);
+			} else if (p->ifindex == ifindex) {
+				/* A worker found its fds dead first (port
+				 * events): now the reason is known. */
+				why = xasprintf("interface %s left %s%s",
+				    ifname, netns ? "namespace " :
+				    "the daemon's namespace", netns ? netns : "");
+				port_set_reason(p, why);
+				free(why);
+			}
 			continue;
 		}
 		/* Only news of the port's own interface: one re-created
@@ -636,6 +648,48 @@ sw_mon_release(struct sw *sw, const char *netns)
 	}
 }
 
+/* One event posted by a worker (worker.h). */
+static void
+sw_event(struct sw *sw, const struct port_ev *ev)
+{
+	struct port *p = port_table_get(sw->pt, ev->id);
+	char *why;
+
+	if (!p || p->gen != ev->gen || !p->opened)
+		return;		/* gone, another port, or closed already */
+	switch (ev->kind) {
+	case PORT_EV_FD_FAILED:
+		why = xasprintf("queue %u failed: %s", ev->q, ev->err ?
+		    strerror(ev->err) : "end of file");
+		sw_port_detach(sw, p);
+		port_close_deferred(p, sw->qs, why);
+		log_warn("port %s: %s; port is closed until %s", p->conf.name,
+		    why, p->conf.type->netdev ? "its interface comes back or "
+		    "a reload" : "a reload");
+		free(why);
+		break;
+	}
+}
+
+void
+sw_events(struct sw *sw)
+{
+	struct port_ev ev;
+	uint64_t n;
+
+	if (read(sw->evfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_rl(LOG_LVL_WARN, "port events: %s", strerror(errno));
+	for (unsigned q = 0; q < sw->n_workers; q++)
+		while (worker_event_take(sw->workers[q], &ev))
+			sw_event(sw, &ev);
+}
+
+static void
+sw_events_ready(evutil_socket_t fd, short what, void *arg)
+{
+	sw_events(arg);
+}
+
 static void
 sw_age_timer(evutil_socket_t fd, short what, void *arg)
 {
@@ -986,6 +1040,12 @@ sw_create_with(const struct conf *conf, struct priv *pv,
 	if (base)
 		sw->retry_ev = evtimer_new(base, sw_netns_retry, sw);
 	qsbr_create(&sw->qs);
+	sw->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (sw->evfd < 0) {
+		r = -errno;
+		*err = xasprintf("cannot make an eventfd: %s", strerror(-r));
+		goto fail;
+	}
 	r = fdb_create(conf->sw.fdb_size, sw->qs, &sw->fdb);
 	if (r < 0) {
 		*err = xasprintf("cannot create a MAC table of %u entries: %s",
@@ -1000,6 +1060,7 @@ sw_create_with(const struct conf *conf, struct priv *pv,
 		.vnet_hdr = conf->sw.offload,
 		.io_uring = conf->sw.io_uring,
 		.busy_poll_us = conf->sw.busy_poll,
+		.evfd = sw->evfd,
 	};
 	sw->workers = xcalloc(conf->sw.queues, sizeof(*sw->workers));
 	for (unsigned q = 0; q < conf->sw.queues; q++) {
@@ -1041,6 +1102,9 @@ sw_create_with(const struct conf *conf, struct priv *pv,
 
 		sw->age_ev = event_new(base, -1, EV_PERSIST, sw_age_timer, sw);
 		event_add(sw->age_ev, &tv);
+		sw->ev_ev = event_new(base, sw->evfd, EV_READ | EV_PERSIST,
+		    sw_events_ready, sw);
+		event_add(sw->ev_ev, NULL);
 	}
 	*out = sw;
 	return 0;
@@ -1127,6 +1191,10 @@ sw_free(struct sw *sw, bool drop_created)
 		event_free(sw->retry_ev);
 	if (sw->age_ev)
 		event_free(sw->age_ev);
+	if (sw->ev_ev)
+		event_free(sw->ev_ev);
+	if (sw->evfd >= 0)
+		close(sw->evfd);
 	port_table_destroy(sw->pt);
 	fdb_destroy(sw->fdb);
 	qsbr_destroy(sw->qs);

@@ -84,6 +84,12 @@ struct worker {
 	bool stopping;			/* atomic: worker_stop() was called;
 					 * stopfd only wakes the thread */
 	struct qsbr_reader *qr;
+	/* Port events (worker.h): ev[] and ev_head written by this worker,
+	 * ev_tail by the main thread; both atomic. */
+	struct port_ev ev[PORT_EV_RING];
+	uint32_t ev_head;
+	uint32_t ev_tail __attribute__((aligned(CACHE_LINE)));
+	uint64_t ev_lost;
 	size_t vnet_len;		/* 0 or TAP_VNET_HDR_LEN */
 	uint8_t *bufs;			/* WORKER_BATCH * SLOT_SIZE */
 	/* Indexed by buffer slot; rx[] lists the slots that hold a frame,
@@ -548,14 +554,57 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 	worker_tx(w, t);
 }
 
-/* The queue fd of port p failed for good (its TAP was deleted): stop
- * watching it so it cannot spin the loop; the port stays configured. */
+/* Post an event about p for the main thread (worker.h). */
+static void
+worker_post(struct worker *w, const struct port *p, unsigned kind, int err)
+{
+	uint32_t head = w->ev_head;
+	uint64_t one = 1;
+
+	if (head - __atomic_load_n(&w->ev_tail, __ATOMIC_ACQUIRE) >=
+	    PORT_EV_RING) {
+		__atomic_store_n(&w->ev_lost, w->ev_lost + 1, __ATOMIC_RELAXED);
+		return;
+	}
+	w->ev[head % PORT_EV_RING] = (struct port_ev){
+		.id = p->id, .gen = p->gen, .kind = (uint16_t)kind,
+		.q = (uint16_t)w->q, .err = err,
+	};
+	__atomic_store_n(&w->ev_head, head + 1, __ATOMIC_RELEASE);
+	if (w->dp->evfd >= 0 && write(w->dp->evfd, &one, sizeof(one)) < 0 &&
+	    errno != EAGAIN)
+		log_rl(LOG_LVL_WARN, "worker %u: cannot wake the main thread: "
+		    "%s", w->q, strerror(errno));
+}
+
+bool
+worker_event_take(struct worker *w, struct port_ev *ev)
+{
+	uint32_t tail = w->ev_tail;
+
+	if (tail == __atomic_load_n(&w->ev_head, __ATOMIC_ACQUIRE))
+		return false;
+	*ev = w->ev[tail % PORT_EV_RING];
+	__atomic_store_n(&w->ev_tail, tail + 1, __ATOMIC_RELEASE);
+	return true;
+}
+
+uint64_t
+worker_events_lost(const struct worker *w)
+{
+	return __atomic_load_n(&w->ev_lost, __ATOMIC_RELAXED);
+}
+
+/* The queue fd of port p failed for good (its TAP was deleted, its peer
+ * closed): stop watching it so it cannot spin the loop, and tell the main
+ * thread, which closes the port; it stays configured. */
 static void
 worker_drop_fd(struct worker *w, struct port *p, int err)
 {
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, port_fd(p, w->q), NULL);
 	log_rl(LOG_LVL_WARN, "port %s queue %u: %s; no longer reading it",
 	    p->conf.name, w->q, err ? strerror(err) : "interface gone");
+	worker_post(w, p, PORT_EV_FD_FAILED, err);
 }
 
 /* What one read into slot i gave (read's result, or -errno); adds the

@@ -31,6 +31,8 @@ struct dp {
 	bool vnet_hdr;		/* offload = yes: frames carry a virtio-net header */
 	bool io_uring;		/* io_uring = yes: workers batch syscalls */
 	uint32_t busy_poll_us;	/* atomic: main writes (reload), workers read */
+	int evfd;		/* eventfd that wakes the main thread for port
+				 * events (worker.h); -1: none */
 };
 
 /* Switch-wide counters, one set per worker (single writer each). */

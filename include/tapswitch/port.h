@@ -180,6 +180,8 @@ port_type_of(const struct conf_port *cp)
 
 struct port {
 	uint32_t id;			/* immutable; index in the port table */
+	uint32_t gen;			/* immutable; no other port of this
+					 * process has it (port events) */
 	struct conf_port conf;		/* immutable; name, VLANs, MTU, ... */
 	const struct port_type *type;	/* immutable */
 	unsigned nqueues;		/* immutable: workers */

@@ -52,6 +52,11 @@ int sw_port_add(struct sw *sw, const struct conf_port *cp, char **err);
 int sw_port_del(struct sw *sw, const char *name);
 struct port *sw_port_find(const struct sw *sw, const char *name);
 
+/* Act on the port events the workers posted (worker.h): a port whose fd
+ * failed is closed, down, with the reason.  The main loop calls it when
+ * the workers wake it; without an event base, call it yourself. */
+void sw_events(struct sw *sw);
+
 /* Age the MAC table now (the timer calls this every second). */
 void sw_age(struct sw *sw);
 

@@ -46,6 +46,7 @@
 #ifndef TAPSWITCH_WORKER_H
 #define TAPSWITCH_WORKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "tapswitch/fwd.h"
@@ -118,6 +119,37 @@ busy_poll_woke(struct busy_poll *bp, uint64_t now, uint64_t budget,
 		(*score)--;
 	bp->idle_at = 0;
 }
+
+/*
+ * Port events: what a worker tells the main thread about a port, without
+ * a lock on the data path.  Each worker has a ring of its own that only
+ * it writes and only the main thread reads (single producer, single
+ * consumer: an index each, release/acquire), and wakes the main loop by
+ * writing to the switch's eventfd (dp->evfd, -1: nobody listens; the
+ * main thread then calls sw_events itself).  An event names its port by
+ * id and generation, so one about a port removed meanwhile, whose id may
+ * belong to another port by then, is recognised and ignored.  A full ring
+ * drops the event and counts it (worker_events_lost); the port's state
+ * then comes from the other sources (link monitor, reload).
+ */
+enum port_ev_kind {
+	PORT_EV_FD_FAILED = 1,	/* fd q failed for good: no longer read */
+};
+
+struct port_ev {
+	uint32_t id, gen;	/* the port */
+	uint16_t kind;		/* enum port_ev_kind */
+	uint16_t q;		/* the queue (worker) */
+	int32_t err;		/* errno; 0: end of file */
+};
+
+#define PORT_EV_RING 256	/* events a worker may have pending */
+
+/* Take the oldest event worker w posted into *ev.  False when there is
+ * none.  Main thread. */
+bool worker_event_take(struct worker *w, struct port_ev *ev);
+/* Events worker w dropped because its ring was full.  Any thread. */
+uint64_t worker_events_lost(const struct worker *w);
 
 /* The worker's switch-wide counters (its thread is the only writer). */
 const struct sw_counters *worker_counters(const struct worker *w);

@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -547,6 +548,56 @@ START_TEST(test_worker_flood_then_unicast)
 END_TEST
 
 /*
+ * A worker whose port fd fails for good (here: the other end closed, as a
+ * VM's socket would) tells the main thread through its event ring; the
+ * main thread closes the port, down with the reason, and the others go
+ * on.  Events about a port that is gone, or that another port has the id
+ * of now, change nothing.
+ */
+START_TEST(test_worker_port_event)
+{
+	struct conf_port ports[2];
+	uint8_t f[128], g[128];
+	struct port *a;
+	unsigned gen;
+
+	port_conf(&ports[0], "a", NULL, NULL, NULL, NULL);
+	port_conf(&ports[1], "b", NULL, NULL, NULL, NULL);
+	sw_up(2, false, ports, 2);
+	a = sw_port_find(sw, "a");
+	gen = a->gen;
+	ck_assert(a->opened && port_is_up(a));
+	close(port_dummy_peer(a, 1));
+	for (int i = 0; i < 2000 && a->opened; i++) {
+		struct timespec ts = { 0, 1000000 };
+
+		sw_events(sw);
+		nanosleep(&ts, NULL);
+	}
+	ck_assert(!a->opened);
+	ck_assert(!port_is_up(a));
+	ck_assert_str_eq(a->reason, "queue 1 failed: end of file");
+	ck_assert_uint_eq(a->gen, gen);
+	ck_assert_ptr_eq(sw_port_find(sw, "a"), a);	/* still configured */
+	/* b still forwards: its frames to a count as tx_down. */
+	make_frame(f, 64, MAC_BCAST, MAC_B, NO_TAG);
+	inject("b", 0, NULL, f, 64);
+	struct port_counters pc;
+	for (int i = 0; i < 2000; i++) {
+		struct timespec ts = { 0, 1000000 };
+
+		counters("b", &pc);
+		if (pc.rx_packets)
+			break;
+		nanosleep(&ts, NULL);
+	}
+	ck_assert_uint_eq(pc.rx_packets, 1);
+	ck_assert_int_eq(collect("b", 0, NULL, g, sizeof(g)), -1);
+	sw_destroy(sw);
+}
+END_TEST
+
+/*
  * A single-channel type (dummy1) under 2 workers: frames that arrive on
  * either queue of the others reach its one socket (every worker writes
  * to it), and what it sends is read by its owner worker alone and
@@ -1063,6 +1114,7 @@ worker_tests(TCase *tc)
 	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_worker_flood_then_unicast, 0, 2);
 	tcase_add_test(tc, test_worker_single_channel);
+	tcase_add_test(tc, test_worker_port_event);
 	tcase_add_test(tc, test_worker_vlan_push_pop);
 	tcase_add_test(tc, test_worker_vnet_header_offsets);
 	tcase_add_test(tc, test_worker_vnet_header_unchanged);
