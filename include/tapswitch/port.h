@@ -14,9 +14,10 @@
  * privileges (priv.h).  An interface that is not there (yet) is no error
  * for a type that attaches to existing ones: port_open says -ENODEV,
  * the port is inserted closed and down with a reason, and sw.c opens it
- * when the link monitor sees an interface of that name appear; one that
- * goes away is closed again (port_close_deferred), and the port stays
- * configured.  port_table_insert gives the port an id (the value the MAC
+ * when the link monitor sees an interface of that name appear (or a
+ * reload asks); one that goes away, or whose fds a worker finds dead
+ * (port events, worker.h), is closed again (port_close_deferred), and
+ * the port stays configured.  port_table_insert gives the port an id (the value the MAC
  * table stores) and publishes it to the workers in two forms: by id, for
  * known-unicast forwarding, and in an immutable "port set" array that
  * flooding walks.  Both are RCU-style pointers: workers load them without
