@@ -95,6 +95,13 @@ tests_integration_rawframe_SOURCES = tests/integration/rawframe.c
 # A stand-in for QEMU: makes a TAP, holds it open and answers ARP and
 # ping behind it (system-vm-tap.sh).
 tests_integration_tapholder_SOURCES = tests/integration/tapholder.c
+# Both are tools of the tests, not code under test: no sanitizer, whose
+# start-up (a tenth of a second for ThreadSanitizer) would make every
+# send and capture slower than the tests' windows allow for.
+tests_integration_rawframe_CFLAGS = $(WARN_CFLAGS)
+tests_integration_rawframe_LDFLAGS =
+tests_integration_tapholder_CFLAGS = $(WARN_CFLAGS)
+tests_integration_tapholder_LDFLAGS =
 
 check_PROGRAMS += $(UNIT_TESTS) tests/integration/rawframe \
 	tests/integration/tapholder tests/unit/gso_capture
@@ -106,7 +113,8 @@ AM_TESTS_ENVIRONMENT = \
 	TSW_SRCDIR='$(abs_top_srcdir)'; export TSW_SRCDIR;
 
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS) \
-	tests/integration/conf tests/integration/.shellcheckrc
+	tests/integration/conf tests/integration/.shellcheckrc \
+	tests/tsan.supp
 
 # The soak test: not in make check; scripts/soak runs it (scripts/check
 # for 3 minutes).

@@ -21,6 +21,17 @@
 #
 # TSW_KEEP=1 keeps the temp dir (and prints where it is).
 #
+# A daemon built with ThreadSanitizer (configure --enable-tsan, see
+# scripts/tsan) writes its reports to $TMP_DIR/tsan.PID, goes on after
+# one and exits with status 66 if it made any; the suppressions of
+# tests/tsan.supp apply.  A test with a report fails (check_log_clean),
+# and fail shows the reports.  Other builds ignore TSAN_OPTIONS.
+#
+# TSW_VALGRIND=yes runs the daemon under valgrind's memcheck (see
+# scripts/valgrind): its reports go to $TMP_DIR/valgrind.PID, an error
+# makes it exit with status 67 and fails the test as a TSan report does,
+# and start_daemon and stop_daemon wait longer.
+#
 # TSW_IO_URING=yes runs the test on the io_uring data path: write_conf adds
 # "io_uring = yes" to the [switch] section, start_daemon checks that the
 # daemon says it runs so, and the last character of TEST_TAG becomes "u"
@@ -42,6 +53,14 @@ fi
 
 TEST_NAME=$(basename "$0" .sh)
 TSW_IO_URING=${TSW_IO_URING:-no}
+TSW_VALGRIND=${TSW_VALGRIND:-no}
+# Seconds start_daemon waits for the pidfile, stop_daemon for the exit.
+DAEMON_START_WAIT=10
+DAEMON_STOP_WAIT=5
+if [[ $TSW_VALGRIND == yes ]]; then
+	DAEMON_START_WAIT=60
+	DAEMON_STOP_WAIT=30
+fi
 if [[ $TSW_IO_URING == yes ]]; then
 	TEST_TAG=${TEST_TAG:0:3}u
 	TEST_NAME=$TEST_NAME-io-uring
@@ -82,7 +101,40 @@ fail() {
 		tail -n 100 "$DAEMON_LOG" >&2
 		echo "----" >&2
 	fi
+	tsan_reports >&2
+	valgrind_reports >&2
 	exit 1
+}
+
+# tsan_reports - print the ThreadSanitizer reports of this test's daemons
+# (see the top); false when there are none.
+tsan_reports() {
+	local f found=1
+	[[ -n $TMP_DIR ]] || return 1
+	for f in "$TMP_DIR"/tsan.*; do
+		[[ -e $f ]] || continue
+		echo "---- ThreadSanitizer ($f):"
+		cat "$f"
+		echo "----"
+		found=0
+	done
+	return "$found"
+}
+
+# valgrind_reports - print the memcheck logs of this test's daemons that
+# count errors (TSW_VALGRIND=yes); false when there are none.
+valgrind_reports() {
+	local f found=1
+	[[ -n $TMP_DIR ]] || return 1
+	for f in "$TMP_DIR"/valgrind.*; do
+		[[ -e $f ]] || continue
+		grep -q "ERROR SUMMARY: [1-9]" "$f" || continue
+		echo "---- valgrind ($f):"
+		cat "$f"
+		echo "----"
+		found=0
+	done
+	return "$found"
 }
 
 skip() {
@@ -290,8 +342,9 @@ addr_add() {
 }
 
 # start_daemon CONF [ARGS...] - run tapswitchd -f CONF in the background,
-# its stderr appended to $DAEMON_LOG, and wait (up to 10 s) until it wrote
-# its pidfile, i.e. every port is up.  Fails the test if it exits instead.
+# its stderr appended to $DAEMON_LOG, and wait (up to $DAEMON_START_WAIT s)
+# until it wrote its pidfile, i.e. every port is up.  Fails the test if it
+# exits instead.
 start_daemon() {
 	local conf=$1
 	shift
@@ -304,17 +357,22 @@ start_daemon() {
 	rm -f "$DAEMON_PIDFILE"
 	printf -- '--- start %d: tapswitchd -f %s %s\n' "$DAEMON_STARTS" \
 	    "$conf" "$*" >>"$DAEMON_LOG"
-	"$TSWD" -f "$conf" --pidfile "$DAEMON_PIDFILE" "$@" \
+	local wrap=()
+	[[ $TSW_VALGRIND == no ]] ||
+		wrap=(valgrind --tool=memcheck --error-exitcode=67
+		    --track-origins=yes --log-file="$TMP_DIR/valgrind.%p")
+	TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS }halt_on_error=0 exitcode=66 log_path=$TMP_DIR/tsan suppressions=$TSW_SRCDIR/tests/tsan.supp" \
+	    "${wrap[@]}" "$TSWD" -f "$conf" --pidfile "$DAEMON_PIDFILE" "$@" \
 	    </dev/null >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
-	if ! wait_until 10 daemon_started; then
+	if ! wait_until "$DAEMON_START_WAIT" daemon_started; then
 		if ! pid_alive "$DAEMON_PID"; then
 			local rc=0
 			wait "$DAEMON_PID" || rc=$?
 			DAEMON_PID=""
 			fail "tapswitchd exited with status $rc during start-up"
 		fi
-		fail "tapswitchd did not write its pidfile within 10 s"
+		fail "tapswitchd did not write its pidfile within $DAEMON_START_WAIT s"
 	fi
 	[[ $(<"$DAEMON_PIDFILE") == "$DAEMON_PID" ]] ||
 		fail "pidfile holds $(<"$DAEMON_PIDFILE"), not $DAEMON_PID"
@@ -364,8 +422,8 @@ proc_status() {
 }
 
 # stop_daemon [SIGNAL] - send SIGTERM (or SIGNAL) to the daemon, wait up
-# to 5 s for it to exit, and fail unless it exited with status 0.  Sets
-# STOP_ELAPSED_MS to how long that took.
+# to $DAEMON_STOP_WAIT s for it to exit, and fail unless it exited with
+# status 0.  Sets STOP_ELAPSED_MS to how long that took.
 # shellcheck disable=SC2034 # for the tests to report
 STOP_ELAPSED_MS=0
 stop_daemon() {
@@ -378,16 +436,20 @@ stop_daemon() {
 	}
 	start=$(now_us)
 	kill "-$sig" "$DAEMON_PID" || fail "cannot signal tapswitchd"
-	if ! wait_until 5 daemon_gone; then
+	if ! wait_until "$DAEMON_STOP_WAIT" daemon_gone; then
 		kill -KILL "$DAEMON_PID" 2>/dev/null
 		wait "$DAEMON_PID" 2>/dev/null
 		DAEMON_PID=""
-		fail "tapswitchd still running 5 s after SIG$sig (killed)"
+		fail "tapswitchd still running $DAEMON_STOP_WAIT s after SIG$sig (killed)"
 	fi
 	# shellcheck disable=SC2034 # for the tests to report
 	STOP_ELAPSED_MS=$((($(now_us) - start) / 1000))
 	wait "$DAEMON_PID" || rc=$?
 	DAEMON_PID=""
+	((rc != 66)) || ! tsan_reports >/dev/null ||
+		fail "tapswitchd exited with status 66 after SIG$sig: ThreadSanitizer reported races"
+	((rc != 67)) || ! valgrind_reports >/dev/null ||
+		fail "tapswitchd exited with status 67 after SIG$sig: valgrind reported errors"
 	((rc == 0)) ||
 		fail "tapswitchd exited with status $rc after SIG$sig (want 0)"
 	[[ ! -e $DAEMON_PIDFILE ]] || fail "tapswitchd left its pidfile behind"
@@ -408,6 +470,9 @@ check_log_clean() {
 	done)
 	[[ -z $bad ]] || fail "unexpected lines in the daemon log:
 $bad"
+	! tsan_reports >/dev/null ||
+		fail "ThreadSanitizer reported a race (tests/tsan.supp says which reports are known to be benign)"
+	! valgrind_reports >/dev/null || fail "valgrind reported errors"
 }
 
 # write_conf NAME <<EOF ... EOF - write a daemon configuration to
