@@ -28,6 +28,9 @@
 #include <linux/virtio_net.h>
 #ifdef HAVE_LIBURING
 #include <liburing.h>
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+#include <valgrind/memcheck.h>
+#endif
 #endif
 
 #include "tapswitch/gso.h"
@@ -687,6 +690,12 @@ worker_rx_ring(struct worker *w, struct port *in, unsigned want)
 	 * frame that arrived meanwhile: keep it. */
 	for (unsigned i = 0; i < want; i++) {
 		got += res[i] > 0;
+#ifdef HAVE_VALGRIND_MEMCHECK_H
+		/* Memcheck cannot see a completion write the buffer. */
+		if (res[i] > 0)
+			VALGRIND_MAKE_MEM_DEFINED(slot_frame(w, i) - w->vnet_len,
+			    (size_t)res[i]);
+#endif
 		if (gone && res[i] <= 0)
 			continue;	/* dropped already */
 		if (!worker_rx_done(w, in, i, res[i], &n) && res[i] != -EAGAIN)
