@@ -332,13 +332,19 @@ wait_until 10 eval "nsx \"\$NS_B\" ss -Htn state established 'sport = :5201' |
     grep -q ." || fail "iperf3 did not connect: $(cat "$TMP_DIR/iperf.client.err")"
 sleep "$WARMUP"
 
+# Frames the kernel dropped on the pair's TAPs because the daemon did not
+# take them in time (reported, not asserted).
+tap_drops() {
+	echo "$(link_stat "$NS_A" "$IF_A" tx_dropped) $(link_stat "$NS_B" "$IF_B" tx_dropped)"
+}
+read -r DROP_A0 DROP_B0 < <(tap_drops)
 FDS0=$(fds_quiet "$DAEMON_PID")
 fd_kinds "$DAEMON_PID" >"$TMP_DIR/fds.before"
 fd_kinds "$HELPER0" >"$TMP_DIR/hfds.before"
 RSS0=$(rss_kib "$DAEMON_PID")
 HFDS0=$(fds_quiet "$HELPER0")
 THREADS0=$(nthreads "$DAEMON_PID")
-FD_CHANGES="" HFD_CHANGES="" SLOW_WHAT=""
+FD_CHANGES="" HFD_CHANGES="" SLOW_WHAT="" PAIR_DROPS=""
 say "seed $SEED; $MINUTES min of churn; before: daemon $FDS0 fds, RSS $RSS0 KiB, $THREADS0 threads; helper pid $HELPER0, $HFDS0 fds; metrics on 127.0.0.1:$MPORT"
 
 # ---- What the churn does, and what it saw go wrong.
@@ -870,9 +876,15 @@ RSS_BOUND=$((RSS0 + RSS0 * RSS_SLACK_PCT / 100))
 	RSS_BOUND=$((RSS0 + RSS_SLACK_MIB * 1024))
 FDS_BOUND=$((FDS0 + FD_SLACK))
 HFDS_BOUND=$((HFDS0 + FD_SLACK))
+# netns_sockets KINDS-FILE - the sockets in other namespaces in it.
+netns_sockets() {
+	awk -F= '$1 == "socket-other-netns" { n = $2 } END { print n + 0 }' "$1"
+}
 settled() {
 	daemon_alive && (($(nfds "$DAEMON_PID") <= FDS_BOUND)) &&
-	    (($(rss_kib "$DAEMON_PID") <= RSS_BOUND))
+	    (($(rss_kib "$DAEMON_PID") <= RSS_BOUND)) &&
+	    (($(fd_kinds "$DAEMON_PID" | netns_sockets /dev/stdin) <=
+	    $(netns_sockets "$TMP_DIR/fds.before")))
 }
 if daemon_alive; then
 	t_settle=$SECONDS
@@ -926,9 +938,11 @@ read -r u_tx u_rx < <(awk '/packets transmitted/ { print $1, $4 }' \
 # iperf3: the receiver's 1-second intervals.
 IPERF_WHAT=""
 if jq -e '.intervals | length > 0' "$TMP_DIR/iperf.server.json" >/dev/null 2>&1; then
+	# Throughput figures (for people) leave out a last partial interval.
 	read -r n_int zeros zrun mn med mean < <(jq -r '
 	    [.intervals[].sum.bytes] as $b |
-	    ($b | map(. * 8 / 1e6) | sort) as $m |
+	    ([.intervals[].sum | select(.seconds >= 0.5) |
+	      .bits_per_second / 1e6] | sort) as $m |
 	    (reduce $b[] as $x ({run: 0, max: 0};
 	        if $x == 0 then .run += 1 | .max = ([.max, .run] | max)
 	        else .run = 0 end)) as $z |
@@ -936,7 +950,8 @@ if jq -e '.intervals | length > 0' "$TMP_DIR/iperf.server.json" >/dev/null 2>&1;
 	     ($m[0] | floor), ($m[($m | length) / 2 | floor] | floor),
 	     (($m | add) / ($m | length) | floor)] | @tsv' \
 	    "$TMP_DIR/iperf.server.json")
-	IPERF_WHAT="$n_int intervals ($TRAFFIC planned), $zeros with 0 bytes, longest run of those $zrun (bound $IPERF_MAX_ZERO_RUN); Mbit/s min $mn, median $med, mean $mean; exit $IPERF_RC"
+	retr=$(jq -r '.end.sum_sent.retransmits // "?"' "$TMP_DIR/iperf.client.json" 2>/dev/null)
+	IPERF_WHAT="$n_int intervals ($TRAFFIC planned), $zeros with 0 bytes, longest run of those $zrun (bound $IPERF_MAX_ZERO_RUN); Mbit/s min $mn, median $med, mean $mean; ${retr:-?} retransmits; exit $IPERF_RC"
 	check iperf3 "$(yes_if eval '((IPERF_RC == 0 && n_int >= TRAFFIC - 1 && zrun <= IPERF_MAX_ZERO_RUN))')" \
 	    "$IPERF_WHAT"
 else
@@ -961,10 +976,10 @@ if daemon_alive; then
 	# Sockets opened in other namespaces belong to ports and to the
 	# monitors of their namespaces: with the churn ports gone, as many
 	# as before (each one keeps a namespace alive in the kernel).
-	NETNS0=$(awk -F= '$1 == "socket-other-netns" { print $2 }' "$TMP_DIR/fds.before")
-	NETNS1=$(awk -F= '$1 == "socket-other-netns" { print $2 }' "$TMP_DIR/fds.after")
-	check netns "$(yes_if [ "${NETNS1:-0}" -eq "${NETNS0:-0}" ])" \
-	    "sockets of the daemon in other network namespaces: ${NETNS0:-0} before, ${NETNS1:-0} after (want as many)"
+	NETNS0=$(netns_sockets "$TMP_DIR/fds.before")
+	NETNS1=$(netns_sockets "$TMP_DIR/fds.after")
+	check netns "$(yes_if [ "$NETNS1" -eq "$NETNS0" ])" \
+	    "sockets of the daemon in other network namespaces: $NETNS0 before, $NETNS1 after (want as many)"
 	check rss "$(yes_if eval '((RSS1 <= RSS_BOUND))')" \
 	    "daemon RSS $RSS0 KiB before, $RSS1 after (bound $RSS_BOUND: +max($RSS_SLACK_MIB MiB, $RSS_SLACK_PCT%)); threads $THREADS0 before, $THREADS1 after"
 else
@@ -995,6 +1010,11 @@ if daemon_alive; then
 	check ports "$(yes_if [ "$names" = "a b up" ])" "port list: \"$names\", want \"a b up\""
 	check metrics "$(yes_if scrape)" \
 	    "a scrape after the churn; during it: $SCRAPE_OK ok, $SCRAPE_FAILED failed"
+	# The drop counters of a and b that are not 0 (reported).
+	PAIR_DROPS=$(ctl --json stats 2>/dev/null | jq -c '[.ports[] |
+	    select(.name == "a" or .name == "b") | {(.name): (.counters |
+	    with_entries(select(.value > 0 and
+	    (.key | test("^(rx|tx)_(packets|bytes)$") | not))))}] | add')
 fi
 
 # commands, links
@@ -1059,6 +1079,8 @@ echo "fds:      daemon $FDS0 -> ${FDS1:-?} (max $FDS_MAX during the churn)${FD_C
 echo "rss:      $RSS0 KiB -> ${RSS1:-?} KiB (max $RSS_MAX KiB during the churn)"
 echo "ping:     a -> b $p_rx/$p_tx; U -> a (system port, not asserted) ${u_rx:-?}/${u_tx:-?}"
 echo "iperf3:   ${IPERF_WHAT:-none}"
+read -r DROP_A1 DROP_B1 < <(tap_drops)
+echo "drops:    the switch's counters of a and b: ${PAIR_DROPS:-?}; the kernel dropped $((DROP_A1 - DROP_A0)) frames a sent and $((DROP_B1 - DROP_B0)) b sent (TX dropped of their TAPs: the daemon did not take them in time)"
 echo "status:   $STATUS_N probes, slowest $STATUS_MAX_MS ms, $STATUS_FAILED failed"
 echo "metrics:  $SCRAPE_OK scrapes ok, $SCRAPE_FAILED failed during the churn"
 if [[ -s $TMP_DIR/flood.out ]]; then
