@@ -131,8 +131,9 @@ sw_port_reopen(struct sw *sw, struct port *p)
 	int r = port_open(p, sw->pv, sw->dp.vnet_hdr, &err);
 
 	if (r == 0 && sw_port_attach(sw, p, &err) < 0) {
-		port_close(p);
-		port_set_reason(p, err);
+		/* Published and up for a moment: a worker may be writing to
+		 * the fds, which go after a grace period. */
+		port_close_deferred(p, sw->qs, err);
 		r = -EIO;
 	}
 	if (r == 0) {

@@ -37,7 +37,7 @@
  * multiqueue type (PORT_CAP_MULTIQUEUE: tap, system) opens one fd per
  * worker.  A type with a single channel opens fds[0] only; port_open then
  * puts that fd in every fds[q], so every worker sends to it directly, and
- * only its owner worker (port_owner) reads it.  That is safe for a channel
+ * only its owner worker (port_reads) reads it.  That is safe for a channel
  * whose writes keep message boundaries (a datagram or seqpacket socket:
  * each write(2) is one whole frame, and the kernel serialises concurrent
  * writers); a byte-stream type must instead give the frames of other
