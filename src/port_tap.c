@@ -129,6 +129,15 @@ tap_port_link_state(struct port *p, bool *up, unsigned *mtu)
 	return r;
 }
 
+/* Moved to another namespace rather than deleted: the queue fds still
+ * work, and clearing persistence through them is how port del removes
+ * the TAP, wherever it is. */
+static bool
+tap_port_holds(struct port *p)
+{
+	return p->fds[0] >= 0 && tap_attached(p->fds[0]);
+}
+
 /* A reload that changes a port keeps a persistent TAP that stays the
  * same interface: the namespace keeps its addresses. */
 static bool
@@ -160,5 +169,6 @@ const struct port_type port_type_tap = {
 	.close = tap_port_close,
 	.link_state = tap_port_link_state,
 	.keep = tap_port_keep,
+	.holds = tap_port_holds,
 	.show = tap_port_show,
 };

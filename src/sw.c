@@ -192,13 +192,19 @@ sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
 			continue;
 		if (!exists) {
 			/* Deleted or moved away by someone else: the port
-			 * stays configured, closed, until an interface of
-			 * its name comes back. */
+			 * stays configured, down; closed until an interface
+			 * of its name comes back, unless its fds still hold
+			 * the one that moved (port_type.holds). */
 			why = xasprintf("interface %s left %s%s", ifname,
 			    netns ? "namespace " : "the daemon's namespace",
 			    netns ? netns : "");
-			sw_port_detach(sw, p);
-			port_close_deferred(p, sw->qs, why);
+			if (p->type->holds && p->type->holds(p)) {
+				port_set_up(p, false);
+				port_set_reason(p, why);
+			} else {
+				sw_port_detach(sw, p);
+				port_close_deferred(p, sw->qs, why);
+			}
 			log_warn("port %s: %s; port is down", p->conf.name,
 			    why);
 			free(why);

@@ -166,6 +166,15 @@ tap_set_persist(int fd, bool persist)
 	return 0;
 }
 
+bool
+tap_attached(int fd)
+{
+	struct ifreq ifr;
+
+	memset(&ifr, 0, sizeof(ifr));
+	return ioctl(fd, TUNGETIFF, &ifr) == 0;
+}
+
 int
 tap_open(const char *ifname, unsigned nqueues, bool vnet_hdr,
     bool persist, int *fds, bool *created)

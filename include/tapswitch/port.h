@@ -149,6 +149,11 @@ struct port_type {
 	/* May a port changed from a to b keep its interface across the
 	 * re-creation (close with keep, then open again)?  NULL: no. */
 	bool (*keep)(const struct conf_port *a, const struct conf_port *b);
+	/* The link monitor saw the interface leave the port's namespace:
+	 * do the port's fds still hold it (a TAP moved elsewhere, alive)?
+	 * Then the port keeps them, down, so that port del still removes
+	 * the interface wherever it went; else it is closed.  NULL: no. */
+	bool (*holds)(struct port *p);
 	/* Add what is particular to the type to the port's JSON object
 	 * (port show); NULL: nothing. */
 	void (*show)(const struct port *p, struct json_t *o);

@@ -50,6 +50,11 @@ int tap_open(const char *ifname, unsigned nqueues, bool vnet_hdr,
  * capability.  0 or -errno (-EBADFD: the TAP is gone). */
 int tap_set_persist(int fd, bool persist);
 
+/* Whether queue fd is still attached to its TAP: true when the TAP
+ * exists, wherever it is now (another namespace); false once it was
+ * deleted.  Needs no capability. */
+bool tap_attached(int fd);
+
 /* Close the n fds (entries < 0 are skipped) and set them to -1. */
 void tap_close(int *fds, unsigned n);
 
