@@ -157,6 +157,7 @@ port_open(struct port *p, struct priv *pv, bool vnet_hdr, char **err)
 	if (mtu)
 		port_set_mtu(p, mtu);
 	p->opened = true;
+	p->away = false;
 	port_set_reason(p, NULL);
 	return 0;
 }

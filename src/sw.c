@@ -201,6 +201,7 @@ sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
 			if (p->type->holds && p->type->holds(p)) {
 				port_set_up(p, false);
 				port_set_reason(p, why);
+				p->away = true;
 			} else {
 				sw_port_detach(sw, p);
 				port_close_deferred(p, sw->qs, why);
@@ -227,6 +228,7 @@ sw_link_changed(void *arg, const char *netns, int ifindex, const char *ifname,
 			port_set_mtu(p, mtu);
 		}
 		p->ifindex = ifindex;
+		p->away = false;	/* back, if it had gone */
 		port_set_up(p, up);
 		port_set_reason(p, up ? NULL : "link down");
 		if (was_up != up)
@@ -488,6 +490,9 @@ sw_netns_gone(struct sw *sw, struct sw_mon *m, bool replaced)
 
 		if (!sw_port_in(p, m->netns))
 			continue;
+		if (p->away)
+			continue;	/* its interface is elsewhere: the fds
+					 * stay for port del (port_type.holds) */
 		sw_port_detach(sw, p);
 		port_close_deferred(p, sw->qs, why);
 		log_warn("port %s: %s; port is down%s", p->conf.name, why,

@@ -203,6 +203,8 @@ struct port {
 	bool keep;			/* main thread: close leaves it if
 					 * the type can (daemon exit, reload) */
 	bool opened;			/* main thread: fds are open */
+	bool away;			/* main thread: open on an interface
+					 * that left its namespace (holds) */
 	bool vnet;			/* immutable while open: its fds carry
 					 * a virtio-net header (always when
 					 * the switch's frames do; a type may
