@@ -138,6 +138,13 @@ tap_port_holds(struct port *p)
 	return p->fds[0] >= 0 && tap_attached(p->fds[0]);
 }
 
+static void
+tap_port_release(struct port *p)
+{
+	if (p->fds[0] >= 0)
+		tap_set_persist(p->fds[0], false);
+}
+
 /* A reload that changes a port keeps a persistent TAP that stays the
  * same interface: the namespace keeps its addresses. */
 static bool
@@ -170,5 +177,6 @@ const struct port_type port_type_tap = {
 	.link_state = tap_port_link_state,
 	.keep = tap_port_keep,
 	.holds = tap_port_holds,
+	.release = tap_port_release,
 	.show = tap_port_show,
 };

@@ -528,10 +528,24 @@ sw_netns_back(struct sw *sw, const char *netns)
 		return r;
 	}
 	log_info("network namespace %s is there: opening its ports", netns);
-	for (unsigned i = 0; i < set->n; i++)
-		if (sw_port_in(set->ports[i], netns) &&
-		    !set->ports[i]->opened)
-			sw_port_reopen(sw, set->ports[i]);
+	for (unsigned i = 0; i < set->n; i++) {
+		struct port *p = set->ports[i];
+
+		if (!sw_port_in(p, netns))
+			continue;
+		if (p->away) {
+			/* It held an interface that had moved away: the
+			 * port is made again in its namespace, and that one
+			 * goes with the fds (port_type.release). */
+			sw_port_detach(sw, p);
+			if (p->type->release)
+				p->type->release(p);
+			port_close_deferred(p, sw->qs, NULL);
+			p->away = false;
+		}
+		if (!p->opened)
+			sw_port_reopen(sw, p);
+	}
 	return 0;
 }
 

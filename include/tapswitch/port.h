@@ -154,6 +154,10 @@ struct port_type {
 	 * Then the port keeps them, down, so that port del still removes
 	 * the interface wherever it went; else it is closed.  NULL: no. */
 	bool (*holds)(struct port *p);
+	/* Give up for good the interface the fds hold (one that moved
+	 * away, when the port is opened anew elsewhere): closing the fds
+	 * then removes it (tap: persistence cleared).  NULL: nothing. */
+	void (*release)(struct port *p);
 	/* Add what is particular to the type to the port's JSON object
 	 * (port show); NULL: nothing. */
 	void (*show)(const struct port *p, struct json_t *o);
