@@ -115,6 +115,42 @@ WARMUP=5
 TAIL=30
 TRAFFIC=$((WARMUP + DURATION + TAIL))
 
+# On the way out, before lib.sh's cleanup: what this script started in
+# the background (CLEANUP_PIDS) runs its program as a child (timeout(1),
+# a subshell), so that lib.sh's kill of the PID alone could leave iperf3
+# or ping running, orphaned; TERM their descendants too, deepest first,
+# then KILL what is left 2 s later.  Only processes descending from our
+# own background jobs are touched.
+descendants() {
+	local c kids=()
+	read -ra kids < <(cat /proc/"$1"/task/*/children 2>/dev/null | tr '\n' ' ')
+	for c in "${kids[@]}"; do
+		descendants "$c"
+		echo "$c"
+	done
+}
+none_alive() {
+	local pid
+	for pid; do
+		pid_alive "$pid" && return 1
+	done
+	return 0
+}
+soak_cleanup() {
+	local rc=$? pid all=()
+	for pid in "${CLEANUP_PIDS[@]}"; do
+		mapfile -t -O "${#all[@]}" all < <(descendants "$pid")
+	done
+	if ((${#all[@]})); then
+		kill -TERM "${all[@]}" 2>/dev/null
+		wait_until 2 none_alive "${all[@]}" ||
+			kill -KILL "${all[@]}" 2>/dev/null
+	fi
+	(exit "$rc")
+	cleanup
+}
+trap soak_cleanup EXIT
+
 CLIENTS=$TSW_SRCDIR/tests/soak/clients.py
 [[ -f $CLIENTS ]] || fail "$CLIENTS not found (TSW_SRCDIR=$TSW_SRCDIR)"
 EVLOG=$TMP_DIR/events.log	# one line per event, for people
@@ -308,23 +344,27 @@ rss_kib() {
 
 # ---- Traffic, for the whole run.
 
-nsx "$NS_B" timeout $((TRAFFIC + 60)) iperf3 -s -1 -J -B 10.77.0.2 -p 5201 \
+ip netns exec "$NS_B" timeout -k 5 $((TRAFFIC + 60)) \
+    iperf3 -s -1 -J -B 10.77.0.2 -p 5201 \
     >"$TMP_DIR/iperf.server.json" 2>"$TMP_DIR/iperf.server.err" &
 IPERF_SRV=$!
 CLEANUP_PIDS+=("$IPERF_SRV")
 wait_until 10 eval "nsx \"\$NS_B\" ss -Hltn 'sport = :5201' | grep -q ." ||
 	fail "iperf3 server did not start: $(cat "$TMP_DIR/iperf.server.err")"
-nsx "$NS_A" timeout $((TRAFFIC + 60)) iperf3 -c 10.77.0.2 -p 5201 \
+ip netns exec "$NS_A" timeout -k 5 $((TRAFFIC + 60)) \
+    iperf3 -c 10.77.0.2 -p 5201 \
     -t "$TRAFFIC" -b "$IPERF_RATE" -i 1 --connect-timeout 5000 -J \
     >"$TMP_DIR/iperf.client.json" 2>"$TMP_DIR/iperf.client.err" &
 IPERF_CLI=$!
 CLEANUP_PIDS+=("$IPERF_CLI")
 PING_PLANNED=$((TRAFFIC * 5))
-nsx "$NS_A" timeout $((TRAFFIC + 60)) ping -q -n -i 0.2 -W 2 \
+ip netns exec "$NS_A" timeout -k 5 $((TRAFFIC + 60)) \
+    ping -q -n -i 0.2 -W 2 \
     -c "$PING_PLANNED" 10.77.0.2 >"$TMP_DIR/ping.ab" 2>&1 &
 PING_AB=$!
 CLEANUP_PIDS+=("$PING_AB")
-nsx "$NS_U" timeout $((TRAFFIC + 60)) ping -q -n -i 1 -W 2 -c "$TRAFFIC" \
+ip netns exec "$NS_U" timeout -k 5 $((TRAFFIC + 60)) \
+    ping -q -n -i 1 -W 2 -c "$TRAFFIC" \
     10.77.0.1 >"$TMP_DIR/ping.ua" 2>&1 &
 PING_UA=$!
 CLEANUP_PIDS+=("$PING_UA")
@@ -710,7 +750,7 @@ ev_ctl_flood() {
 	say "$FLOOD_BURST control clients flooding requests for 2-9 s, then holding the connection 5-19 s, never reading"
 	for ((k = 0; k < FLOOD_BURST; k++)); do
 		secs=$((RANDOM % 8 + 2)) hold=$((RANDOM % 15 + 5))
-		timeout $((secs + hold + 60)) python3 "$CLIENTS" flood \
+		timeout -k 5 $((secs + hold + 60)) python3 "$CLIENTS" flood \
 		    "$CTL_SOCK" "$secs" "$hold" >>"$TMP_DIR/flood.out" \
 		    2>>"$TMP_DIR/flood.err" &
 		FLOOD_PIDS+=("$!")
@@ -724,7 +764,7 @@ ev_metrics_slow() {
 	((${#SLOW_PIDS[@]} == 0)) || return 1
 	count metrics_slow
 	say "$SLOW_CONNS slow metrics clients for $SLOW_SECONDS s"
-	timeout $((SLOW_SECONDS + 60)) python3 "$CLIENTS" slow "$MPORT" \
+	timeout -k 5 $((SLOW_SECONDS + 60)) python3 "$CLIENTS" slow "$MPORT" \
 	    "$SLOW_CONNS" "$SLOW_SECONDS" >>"$TMP_DIR/slow.out" \
 	    2>>"$TMP_DIR/slow.err" &
 	SLOW_PIDS+=("$!")
