@@ -419,22 +419,36 @@ sw_busy_poll(void *obj, const char *value, const char **why)
 	return 0;
 }
 
+const char *
+conf_io_uring_name(enum conf_io_uring v)
+{
+	return v == CONF_IO_URING_YES ? "yes" : v == CONF_IO_URING_NO ? "no" :
+	    "auto";
+}
+
 static int
 sw_io_uring(void *obj, const char *value, const char **why)
 {
 	struct conf_switch *sw = obj;
+	bool on;
 
-	if (conf_parse_bool(value, &sw->io_uring) < 0) {
-		*why = "expected yes or no (or true/false, on/off, 1/0)";
+	if (strcmp(value, "auto") == 0) {
+		sw->io_uring = CONF_IO_URING_AUTO;
+		return 0;
+	}
+	if (conf_parse_bool(value, &on) < 0) {
+		*why = "expected auto, yes or no (or true/false, on/off, 1/0)";
 		return -EINVAL;
 	}
 #ifndef HAVE_LIBURING
-	if (sw->io_uring) {
+	if (on) {
 		*why = "this tapswitchd was built without io_uring "
-		    "(configure --with-io-uring, which needs liburing-dev)";
+		    "(configure --with-io-uring, which needs liburing-dev; "
+		    "auto or no does without)";
 		return -EINVAL;
 	}
 #endif
+	sw->io_uring = on ? CONF_IO_URING_YES : CONF_IO_URING_NO;
 	return 0;
 }
 

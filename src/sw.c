@@ -75,6 +75,7 @@ struct sw {
 	struct event *retry_ev;		/* look at the names again */
 	unsigned retry_ms;		/* the delay after the next one */
 	uint32_t started;		/* now_sec() at creation */
+	char *uring_why;		/* why io_uring = auto found none */
 };
 
 /* " in namespace NS" or "", for messages. */
@@ -951,7 +952,7 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 	FIXED(o->offload != n->offload, "offload changed from %s to %s",
 	    o->offload ? "yes" : "no", n->offload ? "yes" : "no");
 	FIXED(o->io_uring != n->io_uring, "io_uring changed from %s to %s",
-	    o->io_uring ? "yes" : "no", n->io_uring ? "yes" : "no");
+	    conf_io_uring_name(o->io_uring), conf_io_uring_name(n->io_uring));
 	FIXED(o->fdb_size != n->fdb_size, "fdb_size changed from %u to %u",
 	    o->fdb_size, n->fdb_size);
 	FIXED(!str_equal_null(o->control_socket, n->control_socket),
@@ -1045,6 +1046,36 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 
 static void sw_free(struct sw *sw, bool drop_created);
 
+/*
+ * Whether the workers use io_uring: with io_uring = yes or auto, if the
+ * kernel lets the daemon use it (worker_uring_probe).  When it does not,
+ * auto says so once and goes on with read/write (the reason stays for
+ * status), yes fails.  1: io_uring, 0: read/write, -errno with *err.
+ */
+static int
+sw_uring_choose(struct sw *sw, enum conf_io_uring mode, char **err)
+{
+	char *why = NULL;
+	int r;
+
+	if (mode == CONF_IO_URING_NO)
+		return 0;
+	r = worker_uring_probe(&why);
+	if (r == 0)
+		return 1;
+	if (mode == CONF_IO_URING_YES) {
+		*err = xasprintf("io_uring = yes, but io_uring is not available "
+		    "to the daemon: %s; io_uring = auto would use read/write "
+		    "instead", why);
+		free(why);
+		return r;
+	}
+	log_info("io_uring is not available (%s): the workers use read(2) "
+	    "and write(2)", why);
+	sw->uring_why = why;
+	return 0;
+}
+
 int
 sw_create(const struct conf *conf, struct event_base *base, struct sw **out,
     char **err)
@@ -1079,12 +1110,15 @@ sw_create_with(const struct conf *conf, struct priv *pv,
 		goto fail;
 	}
 	port_table_create(sw->qs, &sw->pt);
+	r = sw_uring_choose(sw, conf->sw.io_uring, err);
+	if (r < 0)
+		goto fail;
 	sw->dp = (struct dp){
 		.fdb = sw->fdb,
 		.ports = sw->pt,
 		.qs = sw->qs,
 		.vnet_hdr = conf->sw.offload,
-		.io_uring = conf->sw.io_uring,
+		.io_uring = r > 0,
 		.busy_poll_us = conf->sw.busy_poll,
 		.evfd = sw->evfd,
 	};
@@ -1092,12 +1126,9 @@ sw_create_with(const struct conf *conf, struct priv *pv,
 	for (unsigned q = 0; q < conf->sw.queues; q++) {
 		r = worker_create(&sw->dp, q, &sw->workers[q]);
 		if (r < 0) {
-			/* io_uring can be off in the kernel (sysctl
-			 * kernel.io_uring_disabled) or in a seccomp filter. */
 			*err = xasprintf("cannot start worker %u: %s%s", q,
-			    strerror(-r), conf->sw.io_uring ? " (io_uring = "
-			    "yes: is io_uring allowed here? io_uring = no does "
-			    "without)" : "");
+			    strerror(-r), sw->dp.io_uring ? " (io_uring; "
+			    "io_uring = no does without)" : "");
 			goto fail;
 		}
 		sw->n_workers++;
@@ -1225,6 +1256,7 @@ sw_free(struct sw *sw, bool drop_created)
 	fdb_destroy(sw->fdb);
 	qsbr_destroy(sw->qs);
 	conf_free(sw->conf);
+	free(sw->uring_why);
 	free(sw);
 }
 
@@ -1246,6 +1278,21 @@ sw_counters(const struct sw *sw, struct sw_counters *out)
 #undef X
 	}
 	out->aged += sw->aged;
+}
+
+bool
+sw_io_uring(const struct sw *sw, const char **why)
+{
+	*why = sw->uring_why;
+	if (!sw->dp.io_uring)
+		return false;
+	for (unsigned q = 0; q < sw->n_workers; q++)
+		if (worker_uring_off(sw->workers[q])) {
+			*why = "the kernel cannot do non-blocking io_uring reads "
+			    "and writes on a TAP";
+			return false;
+		}
+	return true;
 }
 
 uint32_t

@@ -184,14 +184,18 @@ h_status(void *arg, json_t *params, struct ctl_err *err)
 {
 	struct sw *sw = arg;
 	const struct conf *conf = sw_conf(sw);
+	const char *why;
+	bool uring = sw_io_uring(sw, &why);
+	json_t *r;
 
-	return json_pack("{s:s, s:I, s:i, s:b, s:b, s:I, s:i, s:I, s:I, s:I, "
-	    "s:s?, s:s}",
+	r = json_pack("{s:s, s:I, s:i, s:b, s:b, s:s, s:I, s:i, s:I, s:I, "
+	    "s:I, s:s?, s:s}",
 	    "version", PACKAGE_VERSION,
 	    "uptime_s", (json_int_t)sw_uptime(sw),
 	    "queues", (int)conf->sw.queues,
 	    "offload", (int)conf->sw.offload,
-	    "io_uring", (int)conf->sw.io_uring,
+	    "io_uring", (int)uring,
+	    "io_uring_mode", conf_io_uring_name(conf->sw.io_uring),
 	    "busy_poll_us", (json_int_t)conf->sw.busy_poll,
 	    "ports", (int)sw_ports(sw)->n,
 	    "fdb_entries", (json_int_t)fdb_count(sw_fdb(sw)),
@@ -199,6 +203,10 @@ h_status(void *arg, json_t *params, struct ctl_err *err)
 	    "fdb_aging", (json_int_t)conf->sw.fdb_aging,
 	    "config", conf->path,
 	    "log_level", log_level_name(log_get_level()));
+	if (r && why)
+		json_object_set_new(r, "io_uring_unavailable",
+		    json_string(why));
+	return r;
 }
 
 static json_t *

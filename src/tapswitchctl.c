@@ -1045,9 +1045,11 @@ print_status(json_t *r)
 {
 	static const char *const known[] = {
 		"version", "uptime_s", "config", "log_level", "queues",
-		"offload", "io_uring", "busy_poll_us", "ports", "fdb_entries",
-		"fdb_size", "fdb_aging", NULL,
+		"offload", "io_uring", "io_uring_mode", "io_uring_unavailable",
+		"busy_poll_us", "ports", "fdb_entries", "fdb_size", "fdb_aging",
+		NULL,
 	};
+	json_t *why = json_object_get(r, "io_uring_unavailable");
 	json_t *up = json_object_get(r, "uptime_s");
 	struct table t;
 	char *a, *b;
@@ -1060,7 +1062,12 @@ print_status(json_t *r)
 	kv_add(&t, "log level", fmt_key(r, "log_level"));
 	kv_add(&t, "queues", fmt_key(r, "queues"));
 	kv_add(&t, "offload", fmt_key(r, "offload"));
-	kv_add(&t, "io_uring", fmt_key(r, "io_uring"));
+	/* What the workers use; why not io_uring when it was wanted. */
+	a = fmt_key(r, "io_uring");
+	kv_add(&t, "io_uring", json_is_string(why) ?
+	    xasprintf("%s (not available: %s)", a, json_string_value(why)) :
+	    xstrdup(a));
+	free(a);
 	a = fmt_key(r, "busy_poll_us");
 	kv_add(&t, "busy poll", strcmp(a, "0") ? xasprintf("%s us", a) :
 	    xstrdup("off"));

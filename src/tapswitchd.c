@@ -111,6 +111,8 @@ daemon_summary(const struct daemon *d, char *buf, size_t size)
 {
 	const struct port_set *set = sw_ports(d->sw);
 	const struct conf_switch *cs = &sw_conf(d->sw)->sw;
+	const char *why;
+	bool uring = sw_io_uring(d->sw, &why);
 	unsigned up = 0;
 
 	for (unsigned i = 0; i < set->n; i++)
@@ -118,7 +120,8 @@ daemon_summary(const struct daemon *d, char *buf, size_t size)
 	snprintf(buf, size, "%u port%s (%u up), %u queue%s, offload %s%s%s%s",
 	    set->n, set->n == 1 ? "" : "s", up, cs->queues,
 	    cs->queues == 1 ? "" : "s", cs->offload ? "on" : "off",
-	    cs->io_uring ? ", io_uring" : "", d->reload_note ? "; " : "",
+	    uring ? ", io_uring" : why ? ", read/write (io_uring not "
+	    "available)" : "", d->reload_note ? "; " : "",
 	    d->reload_note ? d->reload_note : "");
 }
 
@@ -415,6 +418,7 @@ main(int argc, char **argv)
 	bool owned = false;	/* control socket and pidfile are ours */
 	gid_t gid;
 	char *err = NULL;
+	const char *why;	/* why no io_uring (unused here) */
 
 	log_init("tapswitchd", false);
 	while ((c = getopt_long(argc, argv, "f:s:nvhV", longopts, NULL)) != -1) {
@@ -577,10 +581,10 @@ main(int argc, char **argv)
 	/* Lost during start-up: stop now, rather than say ready first. */
 	if (d.helper_lost)
 		goto fail;	/* logged */
-	log_info("running: %zu port%s, %u queue%s, offload %s%s",
+	log_info("running: %zu port%s, %u queue%s, offload %s, %s",
 	    conf->n_ports, conf->n_ports == 1 ? "" : "s", conf->sw.queues,
 	    conf->sw.queues == 1 ? "" : "s", conf->sw.offload ? "on" : "off",
-	    conf->sw.io_uring ? ", io_uring" : "");
+	    sw_io_uring(d.sw, &why) ? "io_uring" : "read/write");
 
 	/* Ready: every port is up and the control socket listens.  Last
 	 * thing before the loop, so nothing that start-up still does can

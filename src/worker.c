@@ -137,6 +137,7 @@ struct worker {
 	size_t seglen[SEG_MAX];
 #ifdef HAVE_LIBURING
 	bool uring;
+	bool uring_off;			/* atomic: uring turned off running */
 	struct io_uring ring;
 	int32_t res[TX_SLOTS];		/* results of one submission */
 #endif
@@ -202,25 +203,89 @@ slot_vh(const struct worker *w, unsigned i)
 }
 
 #ifdef HAVE_LIBURING
-/* Set up the worker's ring.  Older kernels lack the flags: retry
+/* Set up a ring of a worker's size.  Older kernels lack the flags: retry
  * without. */
 static int
-worker_ring_init(struct worker *w)
+ring_setup(struct io_uring *ring)
 {
 	struct io_uring_params p = {
 		.flags = IORING_SETUP_SUBMIT_ALL | IORING_SETUP_COOP_TASKRUN,
 	};
-	int r = io_uring_queue_init_params(TX_SLOTS + WORKER_BATCH, &w->ring,
-	    &p);
+	int r = io_uring_queue_init_params(TX_SLOTS + WORKER_BATCH, ring, &p);
 
 	if (r == -EINVAL)
-		r = io_uring_queue_init(TX_SLOTS + WORKER_BATCH, &w->ring, 0);
+		r = io_uring_queue_init(TX_SLOTS + WORKER_BATCH, ring, 0);
+	return r;
+}
+
+static int
+worker_ring_init(struct worker *w)
+{
+	int r = ring_setup(&w->ring);
+
 	if (r < 0)
 		return r;
 	w->uring = true;
 	return 0;
 }
 #endif
+
+int
+worker_uring_probe(char **why)
+{
+#ifdef HAVE_LIBURING
+	static const unsigned char ops[] = {
+		IORING_OP_NOP, IORING_OP_READ, IORING_OP_WRITE, IORING_OP_WRITEV,
+	};
+	struct io_uring ring;
+	struct io_uring_probe *probe;
+	struct io_uring_cqe *cqe;
+	const char *hint;
+	int r = ring_setup(&ring);
+
+	if (r < 0) {
+		/* EPERM: kernel.io_uring_disabled, or a seccomp filter (a
+		 * container runtime's); ENOSYS: a kernel built without it,
+		 * or a filter that says so. */
+		hint = r == -EPERM ? " (kernel.io_uring_disabled, or a seccomp "
+		    "filter)" : r == -ENOSYS ? " (a kernel without io_uring, or "
+		    "a seccomp filter)" : "";
+		*why = xasprintf("io_uring_setup: %s%s", strerror(-r), hint);
+		return r;
+	}
+	/* A filter may let the ring be made and refuse to use it. */
+	io_uring_prep_nop(io_uring_get_sqe(&ring));
+	r = io_uring_submit_and_wait(&ring, 1);
+	if (r >= 0 && (r = io_uring_peek_cqe(&ring, &cqe)) == 0) {
+		r = cqe->res < 0 ? cqe->res : 0;
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	if (r < 0) {
+		*why = xasprintf("io_uring_enter: %s", strerror(-r));
+		io_uring_queue_exit(&ring);
+		return r;
+	}
+	probe = io_uring_get_probe_ring(&ring);
+	for (size_t i = 0; probe && i < ARRAY_SIZE(ops); i++)
+		if (!io_uring_opcode_supported(probe, ops[i])) {
+			*why = xasprintf("the kernel's io_uring cannot do "
+			    "operation %u (Linux 5.6 or later can)", ops[i]);
+			r = -EOPNOTSUPP;
+			break;
+		}
+	if (probe)
+		io_uring_free_probe(probe);
+	else {
+		*why = xstrdup("io_uring_register: cannot probe the operations");
+		r = -EOPNOTSUPP;
+	}
+	io_uring_queue_exit(&ring);
+	return r;
+#else
+	*why = xstrdup("this tapswitchd was built without io_uring");
+	return -EOPNOTSUPP;
+#endif
+}
 
 int
 worker_create(const struct dp *dp, unsigned q, struct worker **out)
@@ -304,6 +369,7 @@ static void
 worker_ring_off(struct worker *w)
 {
 	w->uring = false;
+	__atomic_store_n(&w->uring_off, true, __ATOMIC_RELAXED);
 	log_warn("worker %u: this kernel cannot do non-blocking io_uring "
 	    "reads and writes on a TAP; using read/write instead", w->q);
 }
@@ -1112,6 +1178,17 @@ worker_detach(struct worker *w, struct port *p)
 {
 	/* ENOENT when the worker already dropped a dead fd: fine. */
 	epoll_ctl(w->epfd, EPOLL_CTL_DEL, p->fds[w->q], NULL);
+}
+
+bool
+worker_uring_off(const struct worker *w)
+{
+#ifdef HAVE_LIBURING
+	return __atomic_load_n(&w->uring_off, __ATOMIC_RELAXED);
+#else
+	(void)w;
+	return false;
+#endif
 }
 
 const struct sw_counters *

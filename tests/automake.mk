@@ -80,14 +80,15 @@ INTEGRATION_TESTS = \
 	tests/integration/netns-churn.sh \
 	tests/integration/netns-recreate.sh \
 	tests/integration/reload-reconcile.sh \
-	tests/integration/ping-all-io-uring.sh \
-	tests/integration/broadcast-io-uring.sh \
-	tests/integration/vlan-io-uring.sh \
-	tests/integration/jumbo-io-uring.sh \
-	tests/integration/iperf-io-uring.sh \
-	tests/integration/link-events-io-uring.sh \
-	tests/integration/system-uplink-io-uring.sh \
-	tests/integration/system-trunk-io-uring.sh
+	tests/integration/ping-all-read-write.sh \
+	tests/integration/broadcast-read-write.sh \
+	tests/integration/vlan-read-write.sh \
+	tests/integration/jumbo-read-write.sh \
+	tests/integration/iperf-read-write.sh \
+	tests/integration/link-events-read-write.sh \
+	tests/integration/system-uplink-read-write.sh \
+	tests/integration/system-trunk-read-write.sh \
+	tests/integration/io-uring-fallback.sh
 
 # A small AF_PACKET tool the integration tests use to send and capture
 # raw (tagged) frames.
@@ -95,16 +96,22 @@ tests_integration_rawframe_SOURCES = tests/integration/rawframe.c
 # A stand-in for QEMU: makes a TAP, holds it open and answers ARP and
 # ping behind it (system-vm-tap.sh).
 tests_integration_tapholder_SOURCES = tests/integration/tapholder.c
-# Both are tools of the tests, not code under test: no sanitizer, whose
+# Runs a program with io_uring refused by a seccomp filter
+# (io-uring-fallback.sh).
+tests_integration_nouring_SOURCES = tests/integration/nouring.c
+# They are tools of the tests, not code under test: no sanitizer, whose
 # start-up (a tenth of a second for ThreadSanitizer) would make every
 # send and capture slower than the tests' windows allow for.
 tests_integration_rawframe_CFLAGS = $(WARN_CFLAGS)
 tests_integration_rawframe_LDFLAGS =
 tests_integration_tapholder_CFLAGS = $(WARN_CFLAGS)
 tests_integration_tapholder_LDFLAGS =
+tests_integration_nouring_CFLAGS = $(WARN_CFLAGS)
+tests_integration_nouring_LDFLAGS =
 
 check_PROGRAMS += $(UNIT_TESTS) tests/integration/rawframe \
-	tests/integration/tapholder tests/unit/gso_capture
+	tests/integration/tapholder tests/integration/nouring \
+	tests/unit/gso_capture
 TESTS += $(UNIT_TESTS) $(INTEGRATION_TESTS)
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)

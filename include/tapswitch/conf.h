@@ -129,6 +129,18 @@ struct conf_port {
 /* Whether key was given for p (common or the type's). */
 bool conf_port_given(const struct conf_port *p, const char *key);
 
+/* io_uring = auto | yes | no: auto (the default) uses io_uring where the
+ * kernel lets the daemon, and read/write otherwise; yes does not start
+ * without it. */
+enum conf_io_uring {
+	CONF_IO_URING_AUTO = 0,
+	CONF_IO_URING_YES,
+	CONF_IO_URING_NO,
+};
+
+/* "auto", "yes" or "no". */
+const char *conf_io_uring_name(enum conf_io_uring v);
+
 struct conf_switch {
 	unsigned queues;	/* 1..16; default online CPUs clamped */
 	bool offload;		/* default yes */
@@ -140,7 +152,7 @@ struct conf_switch {
 	enum log_level log_level;	/* default info */
 	char *metrics_listen;	/* "ADDR:PORT"; NULL = no metrics */
 	uint32_t busy_poll;	/* microseconds, default 50; 0 = never poll */
-	bool io_uring;		/* default no */
+	enum conf_io_uring io_uring;	/* default auto */
 };
 
 struct conf {

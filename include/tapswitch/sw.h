@@ -104,6 +104,10 @@ void sw_ctl_register(struct sw *sw, struct ctl *ctl);
 /* The configuration in force: [switch] settings and the ports of the last
  * file loaded (not the ports added at runtime: see sw_ports). */
 const struct conf *sw_conf(const struct sw *sw);
+/* Whether the workers read and write through io_uring.  When they do
+ * not although io_uring = auto or yes, *why says why (owned by sw; valid
+ * until sw_destroy); otherwise *why is NULL.  Main thread. */
+bool sw_io_uring(const struct sw *sw, const char **why);
 /* Seconds since sw_create. */
 uint32_t sw_uptime(const struct sw *sw);
 struct fdb *sw_fdb(const struct sw *sw);

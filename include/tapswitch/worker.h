@@ -56,6 +56,17 @@
 
 struct worker;
 
+/*
+ * Whether io_uring works for the daemon as workers use it: a ring of a
+ * worker's size can be made and used, and the kernel knows the reads and
+ * writes.  0, or -errno with *why (malloc'd; the caller frees it) saying
+ * what failed and what may be the cause: the sysctl
+ * kernel.io_uring_disabled or a seccomp filter (EPERM), a kernel without
+ * io_uring (ENOSYS), a build without liburing (EOPNOTSUPP).  Any thread;
+ * the main thread calls it once at start.
+ */
+int worker_uring_probe(char **why);
+
 /* Create worker q (not started).  0 or -errno.  Main thread. */
 int worker_create(const struct dp *dp, unsigned q, struct worker **out);
 /* Start its thread.  0 or -errno. */
@@ -150,6 +161,11 @@ struct port_ev {
 bool worker_event_take(struct worker *w, struct port_ev *ev);
 /* Events worker w dropped because its ring was full.  Any thread. */
 uint64_t worker_events_lost(const struct worker *w);
+
+/* Whether worker w, started with io_uring, had to turn it off because
+ * the kernel refused a non-blocking read or write on a TAP (it goes on
+ * with read/write).  Any thread. */
+bool worker_uring_off(const struct worker *w);
 
 /* The worker's switch-wide counters (its thread is the only writer). */
 const struct sw_counters *worker_counters(const struct worker *w);

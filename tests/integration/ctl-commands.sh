@@ -111,11 +111,13 @@ json_ok "$J" ".version == \"${want_version#tapswitchd }\"" "status .version"
 up_max=$((($(now_us) - START_US) / 1000000 + 11))
 json_ok "$J" "(.uptime_s | type) == \"number\" and .uptime_s >= 0 and
     .uptime_s <= $up_max" "status .uptime_s in 0..$up_max"
-json_ok "$J" '.queues == 2 and .offload == true and .io_uring == false and
+json_ok "$J" '.queues == 2 and .offload == true and
+    .io_uring_mode == "auto" and (.io_uring == true or
+    (.io_uring == false and (.io_uring_unavailable | type) == "string")) and
     .busy_poll_us == 50 and .ports == 5 and .fdb_size == 1024 and
     .fdb_aging == 120 and .log_level == "info"' \
-    "status: queues, offload, io_uring, busy_poll_us, ports, fdb_size,
-    fdb_aging, log_level"
+    "status: queues, offload, io_uring (or why not), busy_poll_us, ports,
+    fdb_size, fdb_aging, log_level"
 json_ok "$J" ".config == \"$CONF\"" "status .config"
 json_ok "$J" '(.fdb_entries | type) == "number" and .fdb_entries >= 2' \
     "status .fdb_entries (a and b learned)"

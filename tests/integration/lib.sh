@@ -32,11 +32,18 @@
 # makes it exit with status 67 and fails the test as a TSan report does,
 # and start_daemon and stop_daemon wait longer.
 #
-# TSW_IO_URING=yes runs the test on the io_uring data path: write_conf adds
-# "io_uring = yes" to the [switch] section, start_daemon checks that the
-# daemon says it runs so, and the last character of TEST_TAG becomes "u"
-# so that names differ from those of the plain run.  The *-io-uring.sh
-# tests are such runs of the data-path tests.
+# The data path is the daemon's default (io_uring = auto: io_uring where
+# the kernel allows it, read/write otherwise).  TSW_IO_URING=no runs the
+# test on the read/write data path: write_conf adds "io_uring = no" to the
+# [switch] section, start_daemon checks that the daemon says it runs so,
+# and the last character of TEST_TAG becomes "r" so that names differ
+# from those of the plain run.  The *-read-write.sh tests are such runs
+# of the data-path tests.  TSW_IO_URING=yes does the same with
+# "io_uring = yes" (and "u").
+#
+# DAEMON_WRAP, an array, is a command that start_daemon runs the daemon
+# under (it must exec it, so that DAEMON_PID is the daemon's): e.g. the
+# test helper nouring, which takes io_uring away from it.
 
 # The tests are bash scripts; should a shell other than bash run them
 # (make uses $(SHELL)), start again under bash.
@@ -52,7 +59,8 @@ if [[ ! ${TEST_TAG:-} =~ ^[a-z0-9]{4}$ ]]; then
 fi
 
 TEST_NAME=$(basename "$0" .sh)
-TSW_IO_URING=${TSW_IO_URING:-no}
+TSW_IO_URING=${TSW_IO_URING:-}
+DAEMON_WRAP=()
 TSW_VALGRIND=${TSW_VALGRIND:-no}
 # Seconds start_daemon waits for the pidfile, stop_daemon for the exit.
 DAEMON_START_WAIT=10
@@ -61,10 +69,12 @@ if [[ $TSW_VALGRIND == yes ]]; then
 	DAEMON_START_WAIT=60
 	DAEMON_STOP_WAIT=30
 fi
-if [[ $TSW_IO_URING == yes ]]; then
-	TEST_TAG=${TEST_TAG:0:3}u
-	TEST_NAME=$TEST_NAME-io-uring
-fi
+case $TSW_IO_URING in
+yes)	TEST_TAG=${TEST_TAG:0:3}u
+	TEST_NAME=$TEST_NAME-io-uring ;;
+no)	TEST_TAG=${TEST_TAG:0:3}r
+	TEST_NAME=$TEST_NAME-read-write ;;
+esac
 TSW_SRCDIR=${TSW_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 if [[ -z ${TSW_BUILDDIR:-} ]]; then
 	# scripts/check builds in build/; otherwise assume an in-tree build.
@@ -74,6 +84,7 @@ fi
 TSWD=$TSW_BUILDDIR/src/tapswitchd
 TSWCTL=$TSW_BUILDDIR/src/tapswitchctl
 RAWFRAME=$TSW_BUILDDIR/tests/integration/rawframe
+NOURING=$TSW_BUILDDIR/tests/integration/nouring
 
 # Everything the EXIT trap undoes.
 TMP_DIR=""
@@ -357,9 +368,9 @@ start_daemon() {
 	rm -f "$DAEMON_PIDFILE"
 	printf -- '--- start %d: tapswitchd -f %s %s\n' "$DAEMON_STARTS" \
 	    "$conf" "$*" >>"$DAEMON_LOG"
-	local wrap=()
+	local wrap=("${DAEMON_WRAP[@]}")
 	[[ $TSW_VALGRIND == no ]] ||
-		wrap=(valgrind --tool=memcheck --error-exitcode=67
+		wrap+=(valgrind --tool=memcheck --error-exitcode=67
 		    --track-origins=yes --log-file="$TMP_DIR/valgrind.%p")
 	TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS }halt_on_error=0 exitcode=66 log_path=$TMP_DIR/tsan suppressions=$TSW_SRCDIR/tests/tsan.supp" \
 	    "${wrap[@]}" "$TSWD" -f "$conf" --pidfile "$DAEMON_PIDFILE" "$@" \
@@ -376,10 +387,12 @@ start_daemon() {
 	fi
 	[[ $(<"$DAEMON_PIDFILE") == "$DAEMON_PID" ]] ||
 		fail "pidfile holds $(<"$DAEMON_PIDFILE"), not $DAEMON_PID"
-	if [[ $TSW_IO_URING == yes ]]; then
-		wait_until 5 grep -q "running: .*, io_uring$" "$DAEMON_LOG" ||
-			fail "tapswitchd does not say it runs with io_uring"
-	fi
+	case $TSW_IO_URING in
+	yes)	wait_until 5 grep -q "running: .*, io_uring$" "$DAEMON_LOG" ||
+			fail "tapswitchd does not say it runs with io_uring" ;;
+	no)	wait_until 5 grep -q "running: .*, read/write$" "$DAEMON_LOG" ||
+			fail "tapswitchd does not say it runs with read/write" ;;
+	esac
 }
 
 daemon_started() {
@@ -480,8 +493,8 @@ $bad"
 write_conf() {
 	local f=$TMP_DIR/$1.conf
 	cat >"$f" || fail "cannot write $f"
-	if [[ $TSW_IO_URING == yes ]]; then
-		sed -i '/^\[switch\]$/a io_uring = yes' "$f" ||
+	if [[ -n $TSW_IO_URING ]]; then
+		sed -i "/^\\[switch\\]\$/a io_uring = $TSW_IO_URING" "$f" ||
 			fail "cannot add io_uring to $f"
 	fi
 	echo "$f"

@@ -5,7 +5,8 @@
 #   1. READY=1 comes once every port exists, in the root namespace and in
 #      a network namespace, and the control socket is there (checked by
 #      the listener the moment READY=1 arrives), with
-#      STATUS=2 ports (2 up), 2 queues, offload on.
+#      STATUS=2 ports (2 up), 2 queues, offload on, and ", io_uring"
+#      when the workers use it (what status.get says).
 #   2. SIGHUP with a port added to the file: RELOADING=1 (with
 #      MONOTONIC_USEC=), then READY=1 and STATUS=3 ports.
 #   3. SIGHUP with an invalid file: RELOADING=1, READY=1, and STATUS says
@@ -152,9 +153,15 @@ n_msgs() {
 NOTIFY_SOCKET=$NSOCK start_daemon "$conf"
 wait_msg 0 $'\tREADY=1' "READY=1"
 first_ready=$MSG_N
+# The data path, as the daemon chose it (io_uring = auto).
+ctl_json st status
+DP=""
+[[ $(json_get "$st" .io_uring) == true ]] && DP=", io_uring"
+[[ $(json_get "$st" .io_uring_unavailable) == null ]] ||
+	DP=", read/write (io_uring not available)"
 [[ $(field "$MSG" check) == 0 ]] ||
 	fail "READY=1 came before the ports and the control socket existed: $MSG"
-status_is "$MSG" "2 ports (2 up), 2 queues, offload on"
+status_is "$MSG" "2 ports (2 up), 2 queues, offload on$DP"
 find_msg 0 $'\t(RELOADING|STOPPING)=1' &&
 	fail "unexpected message before any reload: $MSG"
 log "ok: READY=1 after the ports and the control socket: $(field "$MSG" STATUS)"
@@ -173,7 +180,7 @@ reloading=$MSG_N
 	fail "RELOADING=1 without a MONOTONIC_USEC=: $MSG"
 status_is "$MSG" "reloading"
 wait_msg "$reloading" $'\tREADY=1' "READY=1 after RELOADING=1"
-status_is "$MSG" "3 ports (3 up), 2 queues, offload on"
+status_is "$MSG" "3 ports (3 up), 2 queues, offload on$DP"
 link_exists "" "$IF_C" || fail "$IF_C was not created by the reload"
 log "ok: SIGHUP: RELOADING=1, then READY=1: $(field "$MSG" STATUS)"
 
@@ -185,7 +192,7 @@ bad_line=$(wc -l <"$conf")
 kill -HUP "$DAEMON_PID" || fail "cannot send SIGHUP"
 wait_msg "$n" $'\tRELOADING=1' "RELOADING=1"
 wait_msg "$MSG_N" $'\tREADY=1' "READY=1 after a refused reload"
-status_is "$MSG" "3 ports (3 up), 2 queues, offload on; last reload refused: $conf:$bad_line: unknown key \"vlna\" in [port c] (did you mean \"vlan\"?)"
+status_is "$MSG" "3 ports (3 up), 2 queues, offload on$DP; last reload refused: $conf:$bad_line: unknown key \"vlna\" in [port c] (did you mean \"vlan\"?)"
 log "ok: a refused reload: $(field "$MSG" STATUS)"
 printf '%s\n' "$good" >"$conf"
 
@@ -206,7 +213,7 @@ n=$(n_msgs)
 ctl reload >/dev/null || fail "tapswitchctl reload failed"
 wait_msg "$n" $'\tRELOADING=1' "RELOADING=1 (tapswitchctl reload)"
 wait_msg "$MSG_N" $'\tREADY=1' "READY=1 (tapswitchctl reload)"
-status_is "$MSG" "4 ports (3 up), 2 queues, offload on"
+status_is "$MSG" "4 ports (3 up), 2 queues, offload on$DP"
 log "ok: tapswitchctl reload: RELOADING=1, then READY=1: $(field "$MSG" STATUS)"
 
 # --- 6. SIGTERM.

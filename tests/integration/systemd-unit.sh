@@ -18,7 +18,8 @@
 #      the user nobody), it comes up, adds a port with tapswitchctl,
 #      reloads on SIGHUP and stops cleanly, without logging an error.
 #      Under strace, it makes no system call outside the unit's
-#      SystemCallFilter=, which systemd would refuse with EPERM.
+#      SystemCallFilter=, which systemd would refuse with EPERM; the
+#      filter allows io_uring, the default data path.
 # Parts 1-3 need no root; part 4 is left out without root, /dev/net/tun,
 # ip netns or setpriv, and its strace check without a working strace.
 # Skipped without systemd-analyze.
@@ -130,6 +131,11 @@ filter=$(sed -n 's/^SystemCallFilter=//p' "$unit")
 # shellcheck disable=SC2086 # one word per group or call
 syscalls_of $filter | sort -u >"$TMP_DIR/allowed" ||
 	fail "cannot expand SystemCallFilter=$filter"
+# The data path's default, io_uring, must not fall back under the unit.
+for c in io_uring_setup io_uring_enter io_uring_register; do
+	grep -qx "$c" "$TMP_DIR/allowed" ||
+		fail "SystemCallFilter=$filter does not allow $c (io_uring)"
+done
 
 # strace -D keeps the daemon's pid (start_daemon checks the pidfile
 # against it) and works only where the tracer may attach that way.

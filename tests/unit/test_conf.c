@@ -123,7 +123,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(conf->sw.control_socket, CONF_DEFAULT_SOCKET);
 	ck_assert_ptr_null(conf->sw.control_group);
 	ck_assert_uint_eq(conf->sw.busy_poll, 50);
-	ck_assert(!conf->sw.io_uring);
+	ck_assert_int_eq(conf->sw.io_uring, CONF_IO_URING_AUTO);
 
 	ck_assert_uint_eq(conf->n_ports, 2);
 	ck_assert_str_eq(p->name, "a");
@@ -221,20 +221,27 @@ START_TEST(test_io_uring_key)
 	char *err = NULL;
 	int r;
 
-	ck_assert(!conf->sw.io_uring);
+	ck_assert_int_eq(conf->sw.io_uring, CONF_IO_URING_NO);
+	ck_assert_str_eq(conf_io_uring_name(conf->sw.io_uring), "no");
+	conf_free(conf);
+	conf = parse_ok("[switch]\nio_uring = auto\n");
+	ck_assert_int_eq(conf->sw.io_uring, CONF_IO_URING_AUTO);
+	ck_assert_str_eq(conf_io_uring_name(conf->sw.io_uring), "auto");
 	conf_free(conf);
 	r = conf_parse_string("[switch]\nio_uring = yes\n", "test.conf",
 	    &conf, &err);
 #ifdef HAVE_LIBURING
 	ck_assert_msg(r == 0, "%s", err ? err : "");
-	ck_assert(conf->sw.io_uring);
+	ck_assert_int_eq(conf->sw.io_uring, CONF_IO_URING_YES);
+	ck_assert_str_eq(conf_io_uring_name(conf->sw.io_uring), "yes");
 	conf_free(conf);
 #else
 	/* A build without liburing says so instead of ignoring it. */
 	ck_assert_int_eq(r, -EINVAL);
 	ck_assert_str_eq(err, "test.conf:2: bad value \"yes\" for io_uring "
 	    "in [switch]: this tapswitchd was built without io_uring "
-	    "(configure --with-io-uring, which needs liburing-dev)");
+	    "(configure --with-io-uring, which needs liburing-dev; "
+	    "auto or no does without)");
 #endif
 	free(err);
 }
@@ -502,7 +509,8 @@ START_TEST(test_bad_values)
 		  "expected yes or no (or true/false, on/off, 1/0)" },
 		{ "[switch]\nio_uring = sometimes\n",
 		  "test.conf:2: bad value \"sometimes\" for io_uring in "
-		  "[switch]: expected yes or no (or true/false, on/off, 1/0)" },
+		  "[switch]: expected auto, yes or no (or true/false, "
+		  "on/off, 1/0)" },
 		{ "[switch]\nfdb_size = 0\n",
 		  "test.conf:2: bad value \"0\" for fdb_size in [switch]: "
 		  "expected an integer 1..16777216" },

@@ -27,7 +27,7 @@ setup(void)
 
 	ck_assert_msg(conf_parse_string(
 	    "[switch]\nqueues = 2\noffload = no\nfdb_size = 64\n"
-	    "busy_poll = 20\n"
+	    "busy_poll = 20\nio_uring = no\n"
 	    "[port a]\nvlan = 10\n"
 	    "[port b]\nvlan = 10\nmac_limit = 5\n"
 	    "[port t]\ntrunk = 10,20\nnative = 20\n",
@@ -273,6 +273,9 @@ START_TEST(test_status_and_help)
 	ck_assert_int_eq(json_integer_value(json_object_get(res, "queues")), 2);
 	ck_assert(json_is_false(json_object_get(res, "offload")));
 	ck_assert(json_is_false(json_object_get(res, "io_uring")));
+	ck_assert_str_eq(json_string_value(json_object_get(res,
+	    "io_uring_mode")), "no");
+	ck_assert_ptr_null(json_object_get(res, "io_uring_unavailable"));
 	ck_assert_int_eq(json_integer_value(json_object_get(res,
 	    "busy_poll_us")), 20);
 	ck_assert_int_eq(json_integer_value(json_object_get(res, "ports")), 3);
@@ -739,7 +742,7 @@ START_TEST(test_reload_diff)
 	 * runtime stays. */
 	json_decref(call(REQ("port.add", "{\"name\":\"rt\"}")));
 	ck_assert(conf_parse_string("[switch]\nqueues = 2\noffload = no\n"
-	    "fdb_size = 64\nfdb_aging = 10\n"
+	    "fdb_size = 64\nfdb_aging = 10\nio_uring = no\n"
 	    "[port a]\nvlan = 10\n[port b]\nvlan = 20\n[port c]\n",
 	    "test.conf", &conf, &err) == 0);
 	ck_assert_int_eq(sw_reload(sw, conf, &res, &err), 0);
@@ -767,6 +770,16 @@ START_TEST(test_reload_diff)
 	free(err);
 	ck_assert_ptr_null(sw_port_find(sw, "z"));
 	ck_assert_ptr_nonnull(sw_port_find(sw, "a"));
+
+	/* Nor the data path: the default (auto) is a change from no. */
+	ck_assert(conf_parse_string("[switch]\nqueues = 2\noffload = no\n"
+	    "fdb_size = 64\n[port z]\n", "test.conf", &conf, &err) == 0);
+	ck_assert_int_eq(sw_reload(sw, conf, &res, &err), -EINVAL);
+	conf_free(conf);
+	ck_assert_msg(strstr(err, "io_uring changed from no to auto") != NULL,
+	    "%s", err);
+	free(err);
+	ck_assert_ptr_null(sw_port_find(sw, "z"));
 }
 END_TEST
 

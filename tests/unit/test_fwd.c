@@ -417,7 +417,7 @@ sw_up(unsigned queues, bool offload, struct conf_port *ports, size_t n)
 	conf.sw.fdb_size = 1024;
 	conf.sw.fdb_aging = 300;
 	conf.sw.busy_poll = busy_poll;
-	conf.sw.io_uring = io_uring;
+	conf.sw.io_uring = io_uring ? CONF_IO_URING_YES : CONF_IO_URING_NO;
 	conf.ports = ports;
 	conf.n_ports = n;
 	vnet = offload;
