@@ -10,6 +10,7 @@ src_libtapswitch_a_SOURCES = \
 	include/tapswitch/conf.h src/conf.c \
 	include/tapswitch/frame.h src/frame.c \
 	include/tapswitch/gso.h src/gso.c \
+	include/tapswitch/vxlan.h src/vxlan.c \
 	include/tapswitch/qsbr.h src/qsbr.c \
 	include/tapswitch/fdb.h src/fdb.c \
 	include/tapswitch/tap.h src/tap.c \
