@@ -102,7 +102,7 @@ lookup_thread(void *p)
 	while (!__atomic_load_n(&b->stop, __ATOMIC_RELAXED)) {
 		for (int i = 0; i < BATCH; i++) {
 			key_of(pick(&seed, b->n), b->miss, &vid, mac);
-			sink += fdb_lookup(b->fdb, vid, mac);
+			sink += fdb_lookup(b->fdb, vid, mac, NULL);
 		}
 		ops += BATCH;
 		qsbr_quiescent(r);
@@ -133,10 +133,10 @@ learn_thread(void *p)
 			key_of(i, false, &vid, mac);
 			/* The port the address is on now, or, one time in
 			 * 64, another one. */
-			port = fdb_lookup(b->fdb, vid, mac);
+			port = fdb_lookup(b->fdb, vid, mac, NULL);
 			if ((xorshift(&seed) & 63) == 0)
 				port = (port + 1) % NPORTS;
-			sink += fdb_learn(b->fdb, vid, mac, port, 0, now);
+			sink += fdb_learn(b->fdb, vid, mac, port, 0, 0, now);
 		}
 		ops += BATCH;
 		qsbr_quiescent(r);
@@ -252,7 +252,7 @@ main(int argc, char **argv)
 		}
 		for (uint32_t i = 0; i < b.n; i++) {
 			key_of(i, false, &vid, mac);
-			if (fdb_learn(b.fdb, vid, mac, i % NPORTS, 0, now) !=
+			if (fdb_learn(b.fdb, vid, mac, i % NPORTS, 0, 0, now) !=
 			    FDB_LEARNED) {
 				fprintf(stderr, "fill: entry %u not learned\n",
 				    i);

@@ -5,8 +5,10 @@
  * period of the domain given at creation.
  *
  * Layout.  An entry is 32 bytes, two per cache line: the key (VLAN << 48 |
- * MAC, compared with one load), the chain pointer, the port, the last-seen
- * second, a flag word and a pool link.  The bucket array has a power of two
+ * MAC, compared with one load), the chain pointer, the location (the port
+ * id in the low 16 bits, the remote index above: one word, so a move to
+ * another port or another remote is one store and readers never see half
+ * of one), the last-seen second, a flag word and a pool link.  The bucket array has a power of two
  * of heads, at least twice the table size, so chains stay short at any
  * load.  Entries live in one array allocated at creation; free ones are
  * chained through their pool link (an index), never through 'next', which
@@ -46,12 +48,13 @@
 /* Port of an entry on the free list: a reader that broke the QSBR
  * contract sees an impossible port rather than a plausible wrong one. */
 #define FDB_PORT_POISON (FDB_PORT_MAX + 0xdeadu)
-#define SCAN_SLICE 1024		/* buckets per mutex hold in long scans */
+#define SCAN_SLICE 1024
+_Static_assert(FDB_PORT_POISON <= 0xffff, "port ids fit 16 bits");		/* buckets per mutex hold in long scans */
 
 struct fdb_entry {
 	uint64_t key;			/* constant while linked */
 	struct fdb_entry *next;		/* chain; release store / acquire load */
-	uint32_t port;			/* atomic */
+	uint32_t port;			/* atomic; the location: loc() */
 	uint32_t last_seen;		/* atomic; meaningless when static */
 	uint32_t flags;			/* atomic; FDB_STATIC_FLAG */
 	uint32_t link;			/* free or retire list; under the mutex */
@@ -79,6 +82,19 @@ struct retire_list {
 	uint32_t tail;
 	size_t n;
 };
+
+/* An entry's location word, and its parts. */
+static inline uint32_t
+loc(uint32_t port, uint16_t remote)
+{
+	return port | (uint32_t)remote << 16;
+}
+
+static inline uint32_t
+loc_port(uint32_t l)
+{
+	return l & 0xffff;
+}
 
 static inline uint64_t
 fdb_key(uint16_t vid, const uint8_t *mac)
@@ -209,11 +225,18 @@ fdb_destroy(struct fdb *fdb)
 }
 
 uint32_t
-fdb_lookup(struct fdb *fdb, uint16_t vid, const uint8_t *mac)
+fdb_lookup(struct fdb *fdb, uint16_t vid, const uint8_t *mac,
+    uint16_t *remote)
 {
 	struct fdb_entry *e = fdb_find(fdb, fdb_key(vid, mac));
+	uint32_t l;
 
-	return e ? ld32(&e->port) : FDB_PORT_NONE;
+	if (!e)
+		return FDB_PORT_NONE;
+	l = ld32(&e->port);
+	if (remote)
+		*remote = (uint16_t)(l >> 16);
+	return loc_port(l);
 }
 
 /* Take an entry from the free list, or NULL.  Under the mutex. */
@@ -234,14 +257,14 @@ pool_get(struct fdb *fdb)
  * mutex. */
 static void
 link_new(struct fdb *fdb, struct fdb_entry *e, uint64_t key, uint32_t port,
-    uint32_t now, bool is_static)
+    uint16_t remote, uint32_t now, bool is_static)
 {
 	struct fdb_entry **head = &fdb->buckets[fdb_hash(fdb, key)];
 
 	/* No reader can reach e yet: plain initialisation, then the release
 	 * store of the head makes all of it visible at once. */
 	__atomic_store_n(&e->key, key, __ATOMIC_RELAXED);
-	st32(&e->port, port);
+	st32(&e->port, loc(port, remote));
 	st32(&e->last_seen, is_static ? 0 : now);
 	st32(&e->flags, is_static ? FDB_STATIC_FLAG : 0);
 	__atomic_store_n(&e->next, *head, __ATOMIC_RELAXED);
@@ -262,26 +285,28 @@ over_limit(const struct fdb *fdb, uint32_t port, uint32_t mac_limit)
  * the mutex, so the entry found here cannot be unlinked or moved by
  * anyone else until we return. */
 static enum fdb_learn_result
-learn_locked(struct fdb *fdb, uint64_t key, uint32_t port, uint32_t mac_limit,
-    uint32_t now)
+learn_locked(struct fdb *fdb, uint64_t key, uint32_t port, uint16_t remote,
+    uint32_t mac_limit, uint32_t now)
 {
 	struct fdb_entry *e = fdb_find(fdb, key);
 	uint32_t old;
 
 	if (e) {
 		old = ld32(&e->port);
-		if (old == port) {
+		if (old == loc(port, remote)) {
 			if (!entry_is_static(e))
 				st32(&e->last_seen, now);
 			return FDB_REFRESHED;
 		}
 		if (entry_is_static(e))
 			return FDB_STATIC;
-		if (over_limit(fdb, port, mac_limit))
+		/* Behind another remote of the same port: no new entry for
+		 * the port's limit. */
+		if (loc_port(old) != port && over_limit(fdb, port, mac_limit))
 			return FDB_LIMIT;
 		st32(&e->last_seen, now);
-		st32(&e->port, port);
-		counter_add(&fdb->port_count[old], -1);
+		st32(&e->port, loc(port, remote));
+		counter_add(&fdb->port_count[loc_port(old)], -1);
 		counter_add(&fdb->port_count[port], 1);
 		return FDB_MOVED;
 	}
@@ -291,13 +316,13 @@ learn_locked(struct fdb *fdb, uint64_t key, uint32_t port, uint32_t mac_limit,
 	 * is waiting for its grace period are in neither. */
 	if (!(e = pool_get(fdb)))
 		return FDB_FULL;
-	link_new(fdb, e, key, port, now, false);
+	link_new(fdb, e, key, port, remote, now, false);
 	return FDB_LEARNED;
 }
 
 enum fdb_learn_result
 fdb_learn(struct fdb *fdb, uint16_t vid, const uint8_t *mac, uint32_t port,
-    uint32_t mac_limit, uint32_t now)
+    uint16_t remote, uint32_t mac_limit, uint32_t now)
 {
 	uint64_t key = fdb_key(vid, mac);
 	enum fdb_learn_result res;
@@ -315,7 +340,7 @@ fdb_learn(struct fdb *fdb, uint16_t vid, const uint8_t *mac, uint32_t port,
 		 * stays shared between workers on most frames.  A racing
 		 * unlink is harmless: the entry is not reused before our next
 		 * quiescent point, and a lost refresh costs one relearn. */
-		if (LIKELY(ld32(&e->port) == port)) {
+		if (LIKELY(ld32(&e->port) == loc(port, remote))) {
 			if (!entry_is_static(e) && ld32(&e->last_seen) != now)
 				st32(&e->last_seen, now);
 			return FDB_REFRESHED;
@@ -330,18 +355,19 @@ fdb_learn(struct fdb *fdb, uint16_t vid, const uint8_t *mac, uint32_t port,
 	} else if (ld32(&fdb->count) >= fdb->size) {
 		return FDB_FULL;
 	}
-	if (e && over_limit(fdb, port, mac_limit))
+	if (e && loc_port(ld32(&e->port)) != port &&
+	    over_limit(fdb, port, mac_limit))
 		return FDB_LIMIT;
 
 	pthread_mutex_lock(&fdb->lock);
-	res = learn_locked(fdb, key, port, mac_limit, now);
+	res = learn_locked(fdb, key, port, remote, mac_limit, now);
 	pthread_mutex_unlock(&fdb->lock);
 	return res;
 }
 
 int
 fdb_add_static(struct fdb *fdb, uint16_t vid, const uint8_t *mac,
-    uint32_t port)
+    uint32_t port, uint16_t remote)
 {
 	uint64_t key = fdb_key(vid, mac);
 	struct fdb_entry *e;
@@ -357,12 +383,13 @@ fdb_add_static(struct fdb *fdb, uint16_t vid, const uint8_t *mac,
 			 * timestamp, which no one reads for a static entry;
 			 * moves re-check the flag under the mutex. */
 			st32(&e->flags, FDB_STATIC_FLAG);
-			counter_add(&fdb->port_count[ld32(&e->port)], -1);
+			counter_add(&fdb->port_count[loc_port(ld32(&e->port))],
+			    -1);
 			st32(&e->last_seen, 0);
 		}
-		st32(&e->port, port);
+		st32(&e->port, loc(port, remote));
 	} else if ((e = pool_get(fdb)) != NULL) {
-		link_new(fdb, e, key, port, 0, true);
+		link_new(fdb, e, key, port, remote, 0, true);
 	} else {
 		ret = -ENOSPC;
 	}
@@ -383,7 +410,7 @@ unlink_entry(struct fdb *fdb, struct fdb_entry **pp, struct retire_list *rl)
 	    __ATOMIC_RELEASE);
 	counter_add(&fdb->count, -1);
 	if (!entry_is_static(e))
-		counter_add(&fdb->port_count[ld32(&e->port)], -1);
+		counter_add(&fdb->port_count[loc_port(ld32(&e->port))], -1);
 	e->link = FDB_IDX_NONE;
 	if (rl->n == 0)
 		rl->head = idx;
@@ -455,7 +482,8 @@ scan_match(const struct scan_filter *f, const struct fdb_entry *e)
 	if (f->kind == SCAN_FLUSH) {
 		if (entry_is_static(e) && !f->with_static)
 			return false;
-		return f->port == FDB_PORT_ANY || ld32(&e->port) == f->port;
+		return f->port == FDB_PORT_ANY ||
+		    loc_port(ld32(&e->port)) == f->port;
 	}
 	if (entry_is_static(e))
 		return false;
@@ -530,7 +558,8 @@ entry_info(const struct fdb_entry *e, struct fdb_entry_info *info)
 	memset(info, 0, sizeof(*info));
 	mac_from_u64(e->key, info->mac);
 	info->vid = (uint16_t)(e->key >> 48);
-	info->port = ld32(&e->port);
+	info->port = loc_port(ld32(&e->port));
+	info->remote = (uint16_t)(ld32(&e->port) >> 16);
 	info->is_static = entry_is_static(e);
 	info->last_seen = info->is_static ? 0 : ld32(&e->last_seen);
 }

@@ -68,7 +68,7 @@ fwd_decide(const struct dp *dp, struct port *in, unsigned q,
 		return;
 	}
 
-	switch (fdb_learn(dp->fdb, d->vid, fi->src, in->id, in->conf.mac_limit,
+	switch (fdb_learn(dp->fdb, d->vid, fi->src, in->id, 0, in->conf.mac_limit,
 	    now)) {
 	case FDB_REFRESHED:
 	case FDB_STATIC:
@@ -92,7 +92,7 @@ fwd_decide(const struct dp *dp, struct port *in, unsigned q,
 		return;
 	}
 	if (!mac_is_multicast(fi->dst)) {
-		id = fdb_lookup(dp->fdb, d->vid, fi->dst);
+		id = fdb_lookup(dp->fdb, d->vid, fi->dst, NULL);
 		out = id == FDB_PORT_NONE ? NULL : port_table_get(dp->ports, id);
 		/* An entry whose port is going away, or a static entry for a
 		 * port outside the VLAN, is as good as no entry. */

@@ -518,7 +518,7 @@ h_fdb_add(void *arg, json_t *params, struct ctl_err *err)
 		    "station's address");
 		return NULL;
 	}
-	if (fdb_add_static(sw_fdb(sw), vid, mac, p->id) < 0) {
+	if (fdb_add_static(sw_fdb(sw), vid, mac, p->id, 0) < 0) {
 		ctl_error(err, CTL_E_FAILED, "the MAC table is full (fdb_size "
 		    "%u); flush it or raise fdb_size", sw_conf(sw)->sw.fdb_size);
 		return NULL;

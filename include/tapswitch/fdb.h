@@ -1,7 +1,9 @@
 /*
  * fdb.h - the MAC table (filtering database) of the switch.
  *
- * Theory of operation.  The table maps (VLAN, MAC) to a port id.  Every
+ * Theory of operation.  The table maps (VLAN, MAC) to a port id and,
+ * for a port that reaches several hosts (vxlan), the index of the remote
+ * host the address is behind (0 for other ports).  Every
  * worker looks up the destination and learns the source of every frame,
  * so the read side is lock-free: a fixed array of buckets, each the head
  * of a chain of entries taken from a pool preallocated at creation (no
@@ -54,6 +56,7 @@ struct fdb_entry_info {
 	uint8_t mac[ETH_ADDR_LEN];
 	uint16_t vid;
 	uint32_t port;
+	uint16_t remote;	/* index of the port's remote; 0 if none */
 	uint32_t last_seen;	/* now_sec() of the last frame; 0 for static */
 	bool is_static;
 };
@@ -63,18 +66,26 @@ struct fdb_entry_info {
 int fdb_create(uint32_t size, struct qsbr *qs, struct fdb **out);
 void fdb_destroy(struct fdb *fdb);
 
-/* Port that owns (vid, mac), or FDB_PORT_NONE.  Any thread (see above). */
-uint32_t fdb_lookup(struct fdb *fdb, uint16_t vid, const uint8_t *mac);
+/* Port that owns (vid, mac), or FDB_PORT_NONE; and, when remote is not
+ * NULL and there is an entry, its remote index in *remote.  Any thread
+ * (see above). */
+uint32_t fdb_lookup(struct fdb *fdb, uint16_t vid, const uint8_t *mac,
+    uint16_t *remote);
 
-/* Learn that (vid, mac) was seen on port at time now (now_sec()); at most
- * mac_limit dynamic entries per port (0 = unlimited).  Any thread. */
+/* Learn that (vid, mac) was seen on port, behind its remote number
+ * remote (0 for a port without remotes), at time now (now_sec()); at
+ * most mac_limit dynamic entries per port (0 = unlimited).  An address
+ * seen behind another remote of the same port has moved (FDB_MOVED).
+ * Any thread. */
 enum fdb_learn_result fdb_learn(struct fdb *fdb, uint16_t vid,
-    const uint8_t *mac, uint32_t port, uint32_t mac_limit, uint32_t now);
+    const uint8_t *mac, uint32_t port, uint16_t remote, uint32_t mac_limit,
+    uint32_t now);
 
-/* Add or replace a static entry.  0, or -ENOSPC when the table is full.
- * Main thread. */
+/* Add or replace a static entry for port (and its remote index remote;
+ * 0 if it has none).  0, or -ENOSPC when the table is full.  Main
+ * thread. */
 int fdb_add_static(struct fdb *fdb, uint16_t vid, const uint8_t *mac,
-    uint32_t port);
+    uint32_t port, uint16_t remote);
 
 /* Remove one entry (static or dynamic).  0 or -ENOENT.  Main thread. */
 int fdb_del(struct fdb *fdb, uint16_t vid, const uint8_t *mac);

@@ -408,7 +408,7 @@ START_TEST(test_fdb_methods)
 
 	/* A learned entry, through the real learning path. */
 	ck_assert_int_eq(fdb_learn(sw_fdb(sw), 10, mac,
-	    sw_port_find(sw, "a")->id, 0, now_sec()), FDB_LEARNED);
+	    sw_port_find(sw, "a")->id, 0, 0, now_sec()), FDB_LEARNED);
 
 	r = call(REQ("fdb.add", "{\"mac\":\"02:00:00:00:00:99\",\"port\":\"b\"}"));
 	ok(r);

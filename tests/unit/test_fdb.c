@@ -71,7 +71,7 @@ learn(uint16_t vid, uint32_t i, uint32_t port, uint32_t limit, uint32_t now)
 	uint8_t mac[ETH_ADDR_LEN];
 
 	mac_of(i, mac);
-	return fdb_learn(fdb, vid, mac, port, limit, now);
+	return fdb_learn(fdb, vid, mac, port, 0, limit, now);
 }
 
 static uint32_t
@@ -80,7 +80,7 @@ lookup(uint16_t vid, uint32_t i)
 	uint8_t mac[ETH_ADDR_LEN];
 
 	mac_of(i, mac);
-	return fdb_lookup(fdb, vid, mac);
+	return fdb_lookup(fdb, vid, mac, NULL);
 }
 
 static int
@@ -89,7 +89,7 @@ add_static(uint16_t vid, uint32_t i, uint32_t port)
 	uint8_t mac[ETH_ADDR_LEN];
 
 	mac_of(i, mac);
-	return fdb_add_static(fdb, vid, mac, port);
+	return fdb_add_static(fdb, vid, mac, port, 0);
 }
 
 static int
@@ -204,6 +204,51 @@ START_TEST(test_move)
 	ck_assert_uint_eq(fdb_port_count(fdb, 4), 1);
 	ck_assert_uint_eq(fdb_count(fdb), 1);
 	ck_assert_int_eq(learn(1, 1, 4, 0, 102), FDB_REFRESHED);
+}
+END_TEST
+
+/* Entries of a port with remotes (vxlan) say which remote. */
+START_TEST(test_remote)
+{
+	uint8_t mac[ETH_ADDR_LEN];
+	uint16_t r = 99;
+	struct collect c = { .n = 0 };
+
+	mac_of(1, mac);
+	ck_assert_int_eq(fdb_learn(fdb, 10, mac, 3, 2, 1, 100), FDB_LEARNED);
+	ck_assert_uint_eq(fdb_lookup(fdb, 10, mac, &r), 3);
+	ck_assert_uint_eq(r, 2);
+	ck_assert_int_eq(fdb_learn(fdb, 10, mac, 3, 2, 1, 100),
+	    FDB_REFRESHED);
+	/* Another remote of the same port: a move that is no new entry for
+	 * the port's limit (1, reached). */
+	ck_assert_int_eq(fdb_learn(fdb, 10, mac, 3, 5, 1, 101), FDB_MOVED);
+	ck_assert_uint_eq(fdb_lookup(fdb, 10, mac, &r), 3);
+	ck_assert_uint_eq(r, 5);
+	ck_assert_uint_eq(fdb_port_count(fdb, 3), 1);
+	/* To another port: remote 0. */
+	ck_assert_int_eq(fdb_learn(fdb, 10, mac, 4, 0, 0, 102), FDB_MOVED);
+	ck_assert_uint_eq(fdb_lookup(fdb, 10, mac, &r), 4);
+	ck_assert_uint_eq(r, 0);
+	ck_assert_uint_eq(fdb_port_count(fdb, 3), 0);
+	/* A static entry keeps its remote; learning cannot move it. */
+	mac_of(2, mac);
+	ck_assert_int_eq(fdb_add_static(fdb, 10, mac, 3, 7), 0);
+	ck_assert_int_eq(fdb_learn(fdb, 10, mac, 3, 1, 0, 103), FDB_STATIC);
+	ck_assert_uint_eq(fdb_lookup(fdb, 10, mac, &r), 3);
+	ck_assert_uint_eq(r, 7);
+	/* The highest remote index and port id fit. */
+	mac_of(3, mac);
+	ck_assert_int_eq(fdb_learn(fdb, 1, mac, FDB_PORT_MAX - 1, UINT16_MAX,
+	    0, 104), FDB_LEARNED);
+	ck_assert_uint_eq(fdb_lookup(fdb, 1, mac, &r), FDB_PORT_MAX - 1);
+	ck_assert_uint_eq(r, UINT16_MAX);
+	ck_assert_uint_eq(fdb_flush(fdb, FDB_PORT_MAX - 1, false), 1);
+	fdb_foreach(fdb, collect_fn, &c);
+	ck_assert_uint_eq(c.n, 2);
+	ck_assert_uint_eq(collect_find(&c, 10, 2)->remote, 7);
+	ck_assert_uint_eq(collect_find(&c, 10, 2)->port, 3);
+	ck_assert_uint_eq(collect_find(&c, 10, 1)->remote, 0);
 }
 END_TEST
 
@@ -799,7 +844,7 @@ stress_reader(void *p)
 			case 0:
 				mac_of(NKEYS + (uint32_t)(x >> 8) % NEVER,
 				    mac);
-				if (fdb_lookup(fdb, key_vid(k), mac) !=
+				if (fdb_lookup(fdb, key_vid(k), mac, NULL) !=
 				    FDB_PORT_NONE)
 					a->never_found++;
 				break;
@@ -809,14 +854,14 @@ stress_reader(void *p)
 				    __ATOMIC_RELAXED);
 				port = 2 * k + ((x >> 4) & 1);
 				res = fdb_learn(fdb, key_vid(k), mac, port,
-				    (x & 8) ? 1 : 0, now);
+				    (uint16_t)((x >> 5) & 1), (x & 8) ? 1 : 0, now);
 				if (res > FDB_LIMIT)
 					a->bad_result++;
 				else
 					a->results[res]++;
 				break;
 			default:
-				port = fdb_lookup(fdb, key_vid(k), mac);
+				port = fdb_lookup(fdb, key_vid(k), mac, NULL);
 				if (!port_ok(k, port))
 					a->bad_port++;
 				break;
@@ -909,7 +954,7 @@ START_TEST(test_stress)
 		case 6:
 		case 7:
 			ck_assert_int_le(fdb_add_static(fdb, key_vid(k), mac,
-			    2 * k + ((x >> 8) & 1)), 0);
+			    2 * k + ((x >> 8) & 1), (uint16_t)((x >> 9) & 1)), 0);
 			break;
 		case 8:
 			/* Flush the two ports of a key. */
@@ -927,7 +972,7 @@ START_TEST(test_stress)
 		default:
 			/* The main thread learns too (it is not a reader,
 			 * but it is the only deleter). */
-			fdb_learn(fdb, key_vid(k), mac, 2 * k, 0,
+			fdb_learn(fdb, key_vid(k), mac, 2 * k, 0, 0,
 			    (uint32_t)(it / 8 + 1));
 			ck_assert_uint_le(fdb_count(fdb), SIZE);
 			break;
@@ -958,8 +1003,8 @@ START_TEST(test_stress)
 		ck_assert_uint_eq(chk.port_count[p], fdb_port_count(fdb, p));
 	for (k = 0; k < NKEYS; k++) {
 		mac_of(k, mac);
-		ck_assert(port_ok(k, fdb_lookup(fdb, key_vid(k), mac)));
-		ck_assert_int_eq(fdb_lookup(fdb, key_vid(k), mac) !=
+		ck_assert(port_ok(k, fdb_lookup(fdb, key_vid(k), mac, NULL)));
+		ck_assert_int_eq(fdb_lookup(fdb, key_vid(k), mac, NULL) !=
 		    FDB_PORT_NONE, chk.seen[k]);
 	}
 
@@ -990,6 +1035,7 @@ fdb_suite(void)
 	tcase_add_test(tc, test_refresh);
 	tcase_add_test(tc, test_move);
 	tcase_add_test(tc, test_static);
+	tcase_add_test(tc, test_remote);
 	tcase_add_test(tc, test_del);
 	tcase_add_test(tc, test_age);
 	tcase_add_test(tc, test_full);

@@ -148,8 +148,8 @@ START_TEST(test_untagged_access_learn_and_forward)
 	decide(a, f, make_frame(f, 60, MAC_B, MAC_A, NO_TAG), false, &d);
 	ck_assert_int_eq(d.action, FWD_FLOOD);
 	ck_assert_int_eq(d.vid, 10);
-	ck_assert_uint_eq(fdb_lookup(fdb, 10, MAC_A), a->id);
-	ck_assert_uint_eq(fdb_lookup(fdb, 20, MAC_A), FDB_PORT_NONE);
+	ck_assert_uint_eq(fdb_lookup(fdb, 10, MAC_A, NULL), a->id);
+	ck_assert_uint_eq(fdb_lookup(fdb, 20, MAC_A, NULL), FDB_PORT_NONE);
 	ck_assert_uint_eq(swc.learned, 1);
 	ck_assert_uint_eq(swc.flooded, 1);
 
@@ -197,7 +197,7 @@ START_TEST(test_hairpin_move_broadcast)
 	decide(b, f, make_frame(f, 60, MAC_MCAST, MAC_B, NO_TAG), false, &d);
 	ck_assert_int_eq(d.action, FWD_FLOOD);
 	ck_assert_uint_eq(swc.moved, 1);
-	ck_assert_uint_eq(fdb_lookup(fdb, 1, MAC_B), b->id);
+	ck_assert_uint_eq(fdb_lookup(fdb, 1, MAC_B, NULL), b->id);
 	decide(a, f, make_frame(f, 60, MAC_B, MAC_A, NO_TAG), false, &d);
 	ck_assert_int_eq(d.action, FWD_UNICAST);
 	ck_assert_ptr_eq(d.out, b);
@@ -330,7 +330,7 @@ START_TEST(test_link_local_and_mcast_source)
 	ck_assert_int_eq(d.action, FWD_DROP);
 	ck_assert_uint_eq(a->queues[0].ctr.rx_link_local, 2);
 	/* The source of a link-local frame is still learned. */
-	ck_assert_uint_eq(fdb_lookup(fdb, 1, MAC_A), a->id);
+	ck_assert_uint_eq(fdb_lookup(fdb, 1, MAC_A, NULL), a->id);
 	/* 01:80:c2:00:00:10 is outside the reserved block. */
 	uint8_t gvrp[6] = { 0x01, 0x80, 0xc2, 0, 0, 0x10 };
 	decide(a, f, make_frame(f, 60, gvrp, MAC_A, NO_TAG), false, &d);
@@ -339,7 +339,7 @@ START_TEST(test_link_local_and_mcast_source)
 	decide(a, f, make_frame(f, 60, MAC_B, MAC_MCAST, NO_TAG), false, &d);
 	ck_assert_int_eq(d.action, FWD_DROP);
 	ck_assert_uint_eq(a->queues[0].ctr.rx_src_mcast, 1);
-	ck_assert_uint_eq(fdb_lookup(fdb, 1, MAC_MCAST), FDB_PORT_NONE);
+	ck_assert_uint_eq(fdb_lookup(fdb, 1, MAC_MCAST, NULL), FDB_PORT_NONE);
 	dp_teardown();
 }
 END_TEST
@@ -804,12 +804,12 @@ START_TEST(test_worker_port_del_and_egress_mtu)
 	inject("c", 0, NULL, f, 60);
 	ck_assert_int_eq(collect("a", 0, NULL, g, sizeof(g)), 60);
 	ck_assert_int_eq(collect("b", 0, NULL, g, sizeof(g)), 60);
-	ck_assert_uint_eq(fdb_lookup(sw_fdb(sw), 1, MAC_C),
+	ck_assert_uint_eq(fdb_lookup(sw_fdb(sw), 1, MAC_C, NULL),
 	    sw_port_find(sw, "c")->id);
 	ck_assert_int_eq(sw_port_del(sw, "c"), 0);
 	ck_assert_int_eq(sw_port_del(sw, "c"), -ENOENT);
 	ck_assert_ptr_null(sw_port_find(sw, "c"));
-	ck_assert_uint_eq(fdb_lookup(sw_fdb(sw), 1, MAC_C), FDB_PORT_NONE);
+	ck_assert_uint_eq(fdb_lookup(sw_fdb(sw), 1, MAC_C, NULL), FDB_PORT_NONE);
 	make_frame(f, 60, MAC_C, MAC_A, NO_TAG);
 	inject("a", 0, NULL, f, 60);
 	ck_assert_int_eq(collect("b", 0, NULL, g, sizeof(g)), 60);
