@@ -15,6 +15,7 @@ src_libtapswitch_a_SOURCES = \
 	include/tapswitch/fdb.h src/fdb.c \
 	include/tapswitch/tap.h src/tap.c \
 	include/tapswitch/packet.h src/packet.c \
+	include/tapswitch/udp.h src/udp.c \
 	include/tapswitch/nl.h src/nl.c \
 	include/tapswitch/port.h src/port.c src/port_tap.c \
 	src/port_system.c src/port_dummy.c \

@@ -890,6 +890,14 @@ conf_port_equal(const struct conf_port *a, const struct conf_port *b)
 	return true;
 }
 
+char *
+conf_port_conflict(const struct conf_port *a, const struct conf_port *b)
+{
+	if (a->type != b->type || !a->type->conflict)
+		return NULL;
+	return a->type->conflict(a, b);
+}
+
 bool
 conf_port_same_link(const struct conf_port *a, const struct conf_port *b)
 {
@@ -1463,7 +1471,9 @@ cmp_port_link(const void *a, const void *b)
  * names and interfaces, found by sorting rather than by comparing every
  * pair.  Two ports may not use one interface (the same ifname in the
  * same namespace), whatever their types: sw.c refuses the same at run
- * time with conf_port_same_link.
+ * time with conf_port_same_link.  Then what the types forbid between
+ * two of their ports (conf_port_conflict), pair by pair among the ports
+ * of a type that has such a rule: few ports have one (vxlan).
  */
 static void
 check_all(struct parser *ps)
@@ -1517,6 +1527,21 @@ check_all(struct parser *ps)
 			    p->netns ? p->netns : "", p->netns ? ")" : "",
 			    p->name, v[i]->p.name);
 			free(ifn);
+		}
+	}
+	for (i = n = 0; i < ps->n_ports; i++)
+		if (!ps->ports[i].dup && !ps->ports[i].bad_type &&
+		    ps->ports[i].p.type->conflict)
+			v[n++] = &ps->ports[i];
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < i; j++) {
+			char *msg = conf_port_conflict(&v[j]->p, &v[i]->p);
+
+			if (msg) {
+				add_error(ps, v[i]->p.line, "%s", msg);
+				free(msg);
+				break;
+			}
 		}
 	}
 	free(v);

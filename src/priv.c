@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <poll.h>
 #include <pwd.h>
@@ -42,6 +43,7 @@
 #include "tapswitch/packet.h"
 #include "tapswitch/priv.h"
 #include "tapswitch/tap.h"
+#include "tapswitch/udp.h"
 #include "tapswitch/util.h"
 
 enum priv_type {
@@ -50,6 +52,7 @@ enum priv_type {
 	PRIV_MONITOR,
 	PRIV_STOP,
 	PRIV_OPEN_PACKET,
+	PRIV_OPEN_UDP,
 };
 
 /* A request.  Strings are NUL-terminated inside their arrays; "" netns
@@ -63,6 +66,12 @@ struct priv_req {
 	uint8_t persist;
 	char ifname[IFNAMSIZ];
 	char netns[CONF_NETNS_MAX + 1];
+	/* OPEN_UDP: the endpoint; nqueues receive sockets, ntx send
+	 * sockets. */
+	uint8_t addr[16];
+	uint16_t port;
+	uint8_t family;		/* 4 or 6 */
+	uint8_t ntx;
 };
 
 /* An answer; nfds descriptors come with it (SCM_RIGHTS). */
@@ -78,7 +87,7 @@ struct priv_resp {
 };
 
 /* Most descriptors one answer carries. */
-#define PRIV_FDS_MAX CONF_QUEUES_MAX
+#define PRIV_FDS_MAX (CONF_QUEUES_MAX + UDP_TX_SOCKS)
 
 /* How long priv_stop waits for the helper to exit. */
 #define PRIV_STOP_WAIT_MS 1000
@@ -296,6 +305,44 @@ out:
 	return err;
 }
 
+struct udp_call {
+	const struct priv_udp_req *req;
+	int *fds;
+};
+
+static int
+udp_here(void *arg)
+{
+	struct udp_call *c = arg;
+
+	return udp_open(&c->req->ep, c->req->nrx, c->req->ntx, c->fds);
+}
+
+static int
+open_udp_local(const struct priv_udp_req *req, int *fds, char **msg)
+{
+	struct udp_call c = { .req = req, .fds = fds };
+	enum nl_step why = NL_STEP_NONE;
+	char *where = in_netns(req->netns);
+	char a[INET6_ADDRSTRLEN];
+	int err;
+
+	err = nl_netns_call(req->netns, udp_here, &c, &why);
+	if (err < 0 && why != NL_STEP_NONE)
+		*msg = netns_error(req->netns, why, err);
+	else if (err < 0)
+		*msg = xasprintf("cannot open UDP sockets on %s%s%s port %u%s: "
+		    "%s%s", req->ep.family == AF_INET6 ? "[" : "",
+		    udp_addr_str(&req->ep.addr, a),
+		    req->ep.family == AF_INET6 ? "]" : "", req->ep.port, where,
+		    strerror(-err), err == -EADDRINUSE ? " (another program "
+		    "uses that port; see \"ss -ulpn\")" :
+		    err == -EADDRNOTAVAIL ? " (local = must be an address of "
+		    "that namespace)" : "");
+	free(where);
+	return err;
+}
+
 static int
 monitor_local(const char *netns, int *fd, char **msg)
 {
@@ -326,7 +373,7 @@ int
 priv_request_check(const void *buf, size_t len, unsigned fds_passed)
 {
 	struct priv_req rq;
-	bool has_if, has_ns, zero;
+	bool has_if, has_ns, zero, no_udp;
 
 	if (len != sizeof(rq) || fds_passed)
 		return -EINVAL;
@@ -339,21 +386,36 @@ priv_request_check(const void *buf, size_t len, unsigned fds_passed)
 	if ((has_if && !conf_ifname_valid(rq.ifname)) ||
 	    (has_ns && !conf_netns_valid(rq.netns)))
 		return -EINVAL;
+	no_udp = rq.port == 0 && rq.family == 0 && rq.ntx == 0 &&
+	    memcmp(rq.addr, (uint8_t[16]){ 0 }, sizeof(rq.addr)) == 0;
 	zero = rq.nqueues == 0 && rq.mtu == 0 && rq.vnet_hdr == 0 &&
-	    rq.persist == 0;
+	    rq.persist == 0 && no_udp;
 	switch (rq.type) {
 	case PRIV_OPEN_PORT:
 		if (!has_if || rq.nqueues < 1 ||
 		    rq.nqueues > CONF_QUEUES_MAX || rq.mtu < CONF_MTU_MIN ||
-		    rq.mtu > CONF_MTU_MAX || rq.vnet_hdr > 1 || rq.persist > 1)
+		    rq.mtu > CONF_MTU_MAX || rq.vnet_hdr > 1 ||
+		    rq.persist > 1 || !no_udp)
 			return -EINVAL;
 		return 0;
 	case PRIV_OPEN_PACKET:
 		if (!has_if || rq.nqueues < 1 ||
 		    rq.nqueues > CONF_QUEUES_MAX || rq.mtu != 0 ||
-		    rq.vnet_hdr > 1 || rq.persist != 0)
+		    rq.vnet_hdr > 1 || rq.persist != 0 || !no_udp)
 			return -EINVAL;
 		return 0;
+	case PRIV_OPEN_UDP: {
+		struct in6_addr a;
+
+		memcpy(&a, rq.addr, sizeof(a));
+		if (has_if || rq.nqueues < 1 ||
+		    rq.nqueues > CONF_QUEUES_MAX || rq.ntx > UDP_TX_SOCKS ||
+		    rq.mtu != 0 || rq.vnet_hdr != 0 || rq.persist != 0 ||
+		    rq.port == 0 || (rq.family != 4 && rq.family != 6) ||
+		    (rq.family == 4) != !!udp_addr_is_v4(&a))
+			return -EINVAL;
+		return 0;
+	}
 	case PRIV_LINK_STATE:
 		return has_if && zero ? 0 : -EINVAL;
 	case PRIV_MONITOR:
@@ -485,6 +547,19 @@ serve_one(int sock, const struct priv_req *rq, const char *const *cleanup)
 			resp.mtu = res.mtu;
 			resp.up = res.up;
 		}
+		break;
+	}
+	case PRIV_OPEN_UDP: {
+		struct priv_udp_req req = {
+			.netns = netns, .nrx = rq->nqueues, .ntx = rq->ntx,
+			.ep = { .family = rq->family == 4 ? AF_INET : AF_INET6,
+			    .port = rq->port },
+		};
+
+		memcpy(&req.ep.addr, rq->addr, sizeof(req.ep.addr));
+		err = open_udp_local(&req, fds, &msg);
+		if (err == 0)
+			resp.nfds = rq->nqueues + rq->ntx;
 		break;
 	}
 	case PRIV_LINK_STATE: {
@@ -1010,6 +1085,39 @@ priv_open_packet(struct priv *pv, const struct priv_packet_req *req, int *fds,
 	res->ifindex = resp.ifindex;
 	res->mtu = resp.mtu;
 	res->up = resp.up;
+	return 0;
+}
+
+int
+priv_open_udp(struct priv *pv, const struct priv_udp_req *req, int *fds,
+    char **msg)
+{
+	struct priv_resp resp;
+	struct priv_req rq;
+	int err;
+
+	if (!pv)
+		return open_udp_local(req, fds, msg);
+	if (!names_fit(req->netns, NULL) || req->nrx < 1 ||
+	    req->nrx > CONF_QUEUES_MAX || req->ntx > UDP_TX_SOCKS) {
+		*msg = xasprintf("invalid namespace name or socket count");
+		return -EINVAL;
+	}
+	req_init(&rq, PRIV_OPEN_UDP, req->netns, NULL);
+	rq.nqueues = req->nrx;
+	rq.ntx = (uint8_t)req->ntx;
+	rq.family = req->ep.family == AF_INET ? 4 : 6;
+	rq.port = req->ep.port;
+	memcpy(rq.addr, &req->ep.addr, sizeof(rq.addr));
+	if ((err = priv_call(pv, &rq, &resp, fds, req->nrx + req->ntx)) < 0) {
+		*msg = gone_message(pv);
+		return err;
+	}
+	if (resp.err < 0) {
+		*msg = xstrdup(resp.message[0] ? resp.message :
+		    strerror(-resp.err));
+		return resp.err;
+	}
 	return 0;
 }
 

@@ -97,6 +97,10 @@ struct conf_type {
 	 * CONF_PROBLEMS_MAX in all); may be NULL. */
 	void (*check)(const struct conf_port *p, struct conf_problem *pr,
 	    size_t *n);
+	/* Whether ports a and b of this type cannot both exist (they
+	 * would use one resource the same way): a malloc'd message about
+	 * b, or NULL.  May be NULL. */
+	char *(*conflict)(const struct conf_port *a, const struct conf_port *b);
 	bool netdev;		/* p->ifname (and netns) name an interface */
 };
 
@@ -232,6 +236,10 @@ bool conf_ifname_valid(const char *ifname);
 /* Namespace name syntax check, as for netns = (1..64 of [A-Za-z0-9_.-],
  * not "." or ".."). */
 bool conf_netns_valid(const char *netns);
+
+/* Whether a and b cannot both exist by their type's rules
+ * (conf_type.conflict): a malloc'd message about b, or NULL. */
+char *conf_port_conflict(const struct conf_port *a, const struct conf_port *b);
 
 /* True when two ports would be set up identically (reload keeps them). */
 bool conf_port_equal(const struct conf_port *a, const struct conf_port *b);

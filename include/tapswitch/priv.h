@@ -17,6 +17,8 @@
  *              -> {err, message, created, ifindex, up} + nqueues TAP fds
  *   OPEN_PACKET {ifname, netns, nqueues, vnet_hdr}
  *              -> {err, message, ifindex, mtu, up} + nqueues packet sockets
+ *   OPEN_UDP   {netns, family, addr, port, nrx, ntx}
+ *              -> {err, message} + nrx + ntx UDP sockets (udp.h)
  *   LINK_STATE {ifname, netns} -> {err (-ENODEV: no such link), ifindex,
  *              mtu, up}
  *   MONITOR    {netns} -> {err} + a NETLINK_ROUTE socket made in netns
@@ -28,8 +30,10 @@
  * input from the network and the control socket, so the helper assumes it
  * may be compromised.  What a compromised main process can still do is
  * what these requests do: open and attach TAP interfaces by name, and
- * open packet sockets on existing interfaces, in the daemon's namespace
- * or in any namespace under /run/netns.
+ * open packet sockets on existing interfaces, and UDP sockets bound to
+ * an address and port (what any process may open, but in a namespace it
+ * could not enter), in the daemon's namespace or in any namespace under
+ * /run/netns.
  *
  * The main process drops every capability, its bounding set included,
  * sets no_new_privs and, with user =, becomes that user with its groups
@@ -59,6 +63,8 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+
+#include "tapswitch/udp.h"
 
 #define PRIV_COMM "tapswitchd-priv"	/* the helper's comm (ps, top) */
 #define PRIV_TIMEOUT_MS 10000		/* most a request may take */
@@ -184,6 +190,23 @@ struct priv_packet_res {
  */
 int priv_open_packet(struct priv *pv, const struct priv_packet_req *req,
     int *fds, struct priv_packet_res *res, char **msg);
+
+/* OPEN_UDP: the sockets of a tunnel endpoint (udp.h). */
+struct priv_udp_req {
+	const char *netns;		/* NULL: the daemon's namespace */
+	struct udp_endpoint ep;
+	unsigned nrx;			/* 1..CONF_QUEUES_MAX */
+	unsigned ntx;			/* 0..UDP_TX_SOCKS */
+};
+
+/*
+ * Open the nrx receive and ntx send sockets of req->ep inside
+ * req->netns (udp_open) into fds[0..nrx+ntx), which the caller owns.
+ * On failure returns -errno with a malloc'd message in *msg that says
+ * what failed and what to do; nothing is left open.
+ */
+int priv_open_udp(struct priv *pv, const struct priv_udp_req *req, int *fds,
+    char **msg);
 
 /* LINK_STATE: what a link is now. */
 struct priv_link {

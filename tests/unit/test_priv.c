@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -23,6 +24,7 @@
 #include "tapswitch/log.h"
 #include "tapswitch/nl.h"
 #include "tapswitch/priv.h"
+#include "tapswitch/udp.h"
 
 #include "unit.h"
 
@@ -136,6 +138,87 @@ START_TEST(test_open_port_refused)
 	msg = NULL;
 	req.mtu = 65536;
 	ck_assert_int_eq(priv_open_port(pv, &req, fds, &res, &msg), -EINVAL);
+	free(msg);
+}
+END_TEST
+
+/* The sockets of a tunnel endpoint, opened by the helper: bound where
+ * asked, the send sockets never fragment, and a datagram from a send
+ * socket reaches a receive socket. */
+static void
+check_udp(const char *addr)
+{
+	struct priv_udp_req req = { .nrx = 2, .ntx = 3 };
+	struct sockaddr_storage ss, got;
+	socklen_t len = sizeof(got);
+	int fds[5], fds2[1], v = 0;
+	char *msg = NULL, buf[16];
+	ssize_t n = -1;
+
+	ck_assert_int_eq(udp_addr_parse(addr, &req.ep.addr), 0);
+	req.ep.family = udp_addr_is_v4(&req.ep.addr) ? AF_INET : AF_INET6;
+	req.ep.port = (uint16_t)(20000 + getpid() % 20000);
+	ck_assert_msg(priv_open_udp(pv, &req, fds, &msg) == 0, "%s", msg);
+	for (int i = 0; i < 5; i++) {
+		ck_assert(fcntl(fds[i], F_GETFD) & FD_CLOEXEC);
+		ck_assert(fcntl(fds[i], F_GETFL) & O_NONBLOCK);
+		len = sizeof(got);
+		ck_assert_int_eq(getsockname(fds[i], (struct sockaddr *)&got,
+		    &len), 0);
+		ck_assert_uint_eq(got.ss_family, req.ep.family);
+		if (i < 2)
+			ck_assert_uint_eq(ntohs(((struct sockaddr_in *)&got)->
+			    sin_port), req.ep.port);
+	}
+	len = sizeof(v);
+	if (req.ep.family == AF_INET)
+		ck_assert_int_eq(getsockopt(fds[2], IPPROTO_IP,
+		    IP_MTU_DISCOVER, &v, &len), 0);
+	else
+		ck_assert_int_eq(getsockopt(fds[2], IPPROTO_IPV6,
+		    IPV6_DONTFRAG, &v, &len), 0);
+	ck_assert_int_eq(v, req.ep.family == AF_INET ? IP_PMTUDISC_DO : 1);
+	len = udp_sockaddr(&req.ep.addr, req.ep.port, &ss);
+	ck_assert_int_eq(sendto(fds[3], "vx", 2, 0, (struct sockaddr *)&ss,
+	    len), 2);
+	for (int t = 0; t < 200 && n < 0; t++) {
+		n = recv(fds[0], buf, sizeof(buf), 0);
+		if (n < 0)
+			n = recv(fds[1], buf, sizeof(buf), 0);
+		if (n < 0)
+			usleep(5000);
+	}
+	ck_assert_int_eq(n, 2);
+	/* The port is taken: said so, nothing open. */
+	req.nrx = 1;
+	req.ntx = 0;
+	ck_assert_int_eq(priv_open_udp(pv, &req, fds2, &msg), -EADDRINUSE);
+	ck_assert_msg(strstr(msg, "another program uses that port") != NULL,
+	    "%s", msg);
+	free(msg);
+	for (int i = 0; i < 5; i++)
+		close(fds[i]);
+}
+
+START_TEST(test_open_udp)
+{
+	struct priv_udp_req req = { .nrx = 1, .netns = "tsw-no-such-netns" };
+	char *msg = NULL;
+	int fd;
+
+	check_udp("127.0.0.1");
+	check_udp("::1");
+	ck_assert_int_eq(udp_addr_parse("127.0.0.1", &req.ep.addr), 0);
+	req.ep.family = AF_INET;
+	req.ep.port = 4789;
+	ck_assert_int_eq(priv_open_udp(pv, &req, &fd, &msg), -ENOENT);
+	ck_assert_msg(strstr(msg, "ip netns add tsw-no-such-netns") != NULL,
+	    "%s", msg);
+	free(msg);
+	/* Refused before asking: too many sockets. */
+	req.netns = NULL;
+	req.nrx = 17;
+	ck_assert_int_eq(priv_open_udp(pv, &req, &fd, &msg), -EINVAL);
 	free(msg);
 }
 END_TEST
@@ -401,6 +484,7 @@ priv_suite(void)
 	tcase_add_test(tc, test_link_state);
 	tcase_add_test(tc, test_refused_names);
 	tcase_add_test(tc, test_open_port_refused);
+	tcase_add_test(tc, test_open_udp);
 	tcase_add_test(tc, test_monitor);
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_fds_refused);
