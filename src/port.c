@@ -213,7 +213,9 @@ port_close_deferred(struct port *p, struct qsbr *qs, const char *reason)
 	memcpy(d->fds, p->fds, n * sizeof(d->fds[0]));
 	for (unsigned q = 0; q < p->nqueues; q++)
 		p->fds[q] = -1;
+	p->defer_qs = qs;
 	p->type->close(p);	/* the type's own state; fds are -1 */
+	p->defer_qs = NULL;
 	p->opened = false;
 	qsbr_defer(qs, dead_fds_close, d);
 }
@@ -295,6 +297,7 @@ port_table_insert(struct port_table *pt, struct port *p)
 	if (id == PORT_MAX)
 		return -ENOSPC;
 	p->id = id;
+	p->pt = pt;
 	__atomic_store_n(&pt->by_id[id], p, __ATOMIC_RELEASE);
 	/* A worker may be walking the old set right now: it goes after a
 	 * grace period, which nobody waits for here. */

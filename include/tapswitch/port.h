@@ -161,12 +161,23 @@ struct port_type {
 	/* Add what is particular to the type to the port's JSON object
 	 * (port show); NULL: nothing. */
 	void (*show)(const struct port *p, struct json_t *o);
+	/* For a type that reaches several hosts (vxlan): the index (the
+	 * MAC table's remote, fdb.h) of the remote whose address is addr:
+	 * 0; or -errno with a malloc'd message in *err.  NULL: the type
+	 * has no remotes. */
+	int (*remote_index)(const struct port *p, const char *addr,
+	    uint16_t *idx, char **err);
+	/* The address of remote idx, written into buf (46 bytes), or NULL
+	 * when there is none such.  NULL: no remotes. */
+	const char *(*remote_name)(const struct port *p, uint16_t idx,
+	    char *buf);
 };
 
 /* The types, NULL-terminated; the first is the default. */
 extern const struct port_type *const port_types[];
 extern const struct port_type port_type_tap;
 extern const struct port_type port_type_system;
+extern const struct port_type port_type_vxlan;
 
 /*
  * Test type "dummy" (tests only: port_type_register_test): each queue is a
@@ -202,6 +213,12 @@ struct port {
 	size_t max_frame;		/* atomic: mtu + Ethernet header */
 	void *priv;			/* the type's data */
 	struct priv *pv;		/* privileged operations (priv.h) */
+	struct port_table *pt;		/* immutable: the table it is in,
+					 * from port_table_insert on */
+	struct qsbr *defer_qs;		/* main thread: set while the type
+					 * closes it from port_close_deferred;
+					 * what workers may still use must
+					 * wait for a grace period of it */
 	int ifindex;			/* main thread */
 	bool created;			/* main thread: open made the interface */
 	bool keep;			/* main thread: close leaves it if

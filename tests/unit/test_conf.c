@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tapswitch/conf.h"
+#include "tapswitch/port.h"
 #include "tapswitch/vlan.h"
 
 #include "unit.h"
@@ -932,6 +933,143 @@ START_TEST(test_port_type_runtime)
 }
 END_TEST
 
+/* ---- vxlan ports ---- */
+
+START_TEST(test_vxlan_keys)
+{
+	struct conf *conf;
+	struct conf_port a, b;
+	char *err = NULL;
+
+	if (!conf_type_find("vxlan"))
+		port_type_register_test(&port_type_vxlan, false);
+	conf = parse_ok(
+	    "[port dc2]\n"
+	    "type = vxlan\n"
+	    "vni = 100\n"
+	    "local = 192.0.2.1\n"
+	    "remote = 192.0.2.2, 192.0.2.3 192.0.2.4\n"
+	    "trunk = 10, 20\n"
+	    "netns = underlay\n"
+	    "mtu = 9000\n"
+	    "[port v6]\n"
+	    "type = vxlan\n"
+	    "vni = 16777215\n"
+	    "remote = 2001:db8::2\n"
+	    "dstport = 8472\n"
+	    /* The same VNI on another endpoint: fine. */
+	    "[port other]\n"
+	    "type = vxlan\n"
+	    "vni = 100\n"
+	    "remote = 192.0.2.2\n"
+	    "dstport = 4790\n");
+	ck_assert_str_eq(conf->ports[0].type->name, "vxlan");
+	ck_assert_ptr_null(conf->ports[0].ifname);
+	ck_assert_str_eq(conf->ports[0].netns, "underlay");
+	ck_assert_uint_eq(conf->ports[0].mtu, 9000);
+	ck_assert(conf->ports[0].trunk);
+	conf_free(conf);
+
+	parse_bad("[port v]\ntype = vxlan\nremote = 10.0.0.2\n",
+	    "test.conf:1: [port v] needs vni = (1..16777215): the VXLAN "
+	    "network identifier that the other hosts use for this network "
+	    "too");
+	parse_bad("[port v]\ntype = vxlan\nvni = 1\n",
+	    "test.conf:1: [port v] needs remote = ADDRESS[, ADDRESS...]: the "
+	    "underlay addresses of the other hosts");
+	parse_bad("[port v]\ntype = vxlan\nvni = 0\nremote = 10.0.0.2\n",
+	    "test.conf:1: [port v] needs vni = (1..16777215): the VXLAN "
+	    "network identifier that the other hosts use for this network "
+	    "too\n"
+	    "test.conf:3: bad value \"0\" for vni in [port v]: a VNI is an "
+	    "integer 1..16777215");
+	parse_bad("[port v]\ntype = vxlan\nvni = 16777216\n"
+	    "remote = 10.0.0.2\n",
+	    "test.conf:1: [port v] needs vni = (1..16777215): the VXLAN "
+	    "network identifier that the other hosts use for this network "
+	    "too\n"
+	    "test.conf:3: bad value \"16777216\" for vni in [port v]: a VNI "
+	    "is an integer 1..16777215");
+	parse_bad("[port v]\ntype = vxlan\nvni = 5\nremote = 10.0.0.256\n",
+	    "test.conf:1: [port v] needs remote = ADDRESS[, ADDRESS...]: "
+	    "the underlay addresses of the other hosts\n"
+	    "test.conf:4: bad value \"10.0.0.256\" for remote in [port v]: "
+	    "expected an IPv4 or IPv6 address (192.0.2.1, 2001:db8::1)");
+	parse_bad("[port v]\ntype = vxlan\nvni = 5\n"
+	    "remote = 10.0.0.2, fd00::2\n",
+	    "test.conf:1: [port v] needs remote = ADDRESS[, ADDRESS...]: "
+	    "the underlay addresses of the other hosts\n"
+	    "test.conf:4: bad value \"10.0.0.2, fd00::2\" for remote in "
+	    "[port v]: IPv4 and IPv6 remotes mixed: the remotes of a port "
+	    "are all of one family (make two ports)");
+	parse_bad("[port v]\ntype = vxlan\nvni = 5\n"
+	    "remote = 10.0.0.2, 10.0.0.2\n",
+	    "test.conf:1: [port v] needs remote = ADDRESS[, ADDRESS...]: "
+	    "the underlay addresses of the other hosts\n"
+	    "test.conf:4: bad value \"10.0.0.2, 10.0.0.2\" for remote in "
+	    "[port v]: an address is listed twice");
+	parse_bad("[port v]\ntype = vxlan\nvni = 5\nremote = 239.1.1.1\n",
+	    "test.conf:1: [port v] needs remote = ADDRESS[, ADDRESS...]: "
+	    "the underlay addresses of the other hosts\n"
+	    "test.conf:4: bad value \"239.1.1.1\" for remote in [port v]: a "
+	    "multicast address: tapswitch floods by sending to every remote "
+	    "(head-end replication); list the hosts' own addresses");
+	parse_bad("[port v]\ntype = vxlan\nvni = 5\nremote = 0.0.0.0\n",
+	    "test.conf:1: [port v] needs remote = ADDRESS[, ADDRESS...]: "
+	    "the underlay addresses of the other hosts\n"
+	    "test.conf:4: bad value \"0.0.0.0\" for remote in [port v]: "
+	    "0.0.0.0 and :: are no host's address");
+	parse_bad("[port v]\ntype = vxlan\nvni = 5\nremote = 10.0.0.2\n"
+	    "local = fd00::1\n",
+	    "test.conf:5: [port v] has local fd00::1, but its remotes are "
+	    "IPv4 addresses");
+	parse_bad("[port v]\ntype = vxlan\nvni = 5\nremote = 10.0.0.2\n"
+	    "dstport = 0\n",
+	    "test.conf:5: bad value \"0\" for dstport in [port v]: a UDP "
+	    "port is an integer 1..65535");
+	parse_bad("[port v]\ntype = vxlan\nvni = 5\nremote = 10.0.0.2\n"
+	    "ifname = x\n",
+	    "test.conf:5: \"ifname\" is not a key of a vxlan port in [port v] "
+	    "(it is one of type tap)");
+	/* Two ports with one VNI on one endpoint; "any" overlaps every
+	 * address of its family. */
+	parse_bad("[port a]\ntype = vxlan\nvni = 7\nremote = 10.0.0.2\n"
+	    "[port b]\ntype = vxlan\nvni = 7\nremote = 10.0.0.3\n"
+	    "local = 10.0.0.1\n",
+	    "test.conf:5: [port b] has vni 7 on 10.0.0.1 port 4789, like "
+	    "[port a]: a datagram could not tell them apart (give one "
+	    "another vni, local or dstport)");
+	conf = parse_ok("[port a]\ntype = vxlan\nvni = 7\nremote = 10.0.0.2\n"
+	    "[port b]\ntype = vxlan\nvni = 7\nremote = 10.0.0.3\n"
+	    "netns = elsewhere\n"
+	    "[port c]\ntype = vxlan\nvni = 8\nremote = 10.0.0.3\n");
+	conf_free(conf);
+
+	/* port add: the same checks; every key takes part in equality. */
+	conf_port_init(&a, "v");
+	ck_assert_int_eq(conf_port_set(&a, "type", "vxlan", &err), 0);
+	ck_assert_int_eq(conf_port_set(&a, "vni", "9", &err), 0);
+	ck_assert_int_eq(conf_port_check(&a, &err), -EINVAL);
+	ck_assert_str_eq(err, "[port v] needs remote = ADDRESS[, "
+	    "ADDRESS...]: the underlay addresses of the other hosts");
+	free(err);
+	ck_assert_int_eq(conf_port_set(&a, "remote", "10.1.1.1,10.1.1.2",
+	    &err), 0);
+	ck_assert_int_eq(conf_port_check(&a, &err), 0);
+	conf_port_copy(&b, &a);
+	ck_assert(conf_port_equal(&a, &b));
+	ck_assert_int_eq(conf_port_set(&b, "remote", "10.1.1.1", &err), 0);
+	ck_assert(!conf_port_equal(&a, &b));
+	err = conf_port_conflict(&a, &b);
+	ck_assert_ptr_nonnull(err);
+	free(err);
+	ck_assert_int_eq(conf_port_set(&b, "dstport", "4790", &err), 0);
+	ck_assert_ptr_null(conf_port_conflict(&a, &b));
+	conf_port_destroy(&a);
+	conf_port_destroy(&b);
+}
+END_TEST
+
 /* ---- VLAN lists ---- */
 
 START_TEST(test_vlan_parse)
@@ -1139,6 +1277,7 @@ conf_suite(void)
 	tc = tcase_create("port");
 	tcase_add_test(tc, test_port_types);
 	tcase_add_test(tc, test_port_type_runtime);
+	tcase_add_test(tc, test_vxlan_keys);
 	tcase_add_test(tc, test_port_set_and_check);
 	tcase_add_test(tc, test_port_name_valid);
 	tcase_add_test(tc, test_port_equal_and_copy);

@@ -1,0 +1,569 @@
+/*
+ * port_vxlan.c - the "vxlan" port type: the switch's VLANs carried to
+ * other hosts over UDP (RFC 7348).
+ *
+ * Underlay.  A port sends from and receives on an endpoint (udp.h):
+ * local = and dstport = in netns = (the underlay's namespace).  Ports
+ * with different VNIs on one endpoint share its sockets: the first port
+ * opens them through the privileged helper (priv.h) and the others take
+ * a reference.  Each port holds dups of the receive sockets as its fds
+ * (one per worker, SO_REUSEPORT), so every port of an endpoint is read
+ * by the workers, and a datagram read through one port that carries the
+ * VNI of another is that other port's frame (vxlan_rx: the frame's
+ * ingress port is said per frame).  The reader finds that port in the
+ * port table's current set, which holds only published ports, so no
+ * port that is going away is ever followed.
+ *
+ * Sending.  A frame goes to one remote (the one the MAC table says its
+ * destination is behind) or, flooded, to every remote (head-end
+ * replication), behind the VXLAN header, from one of the endpoint's send
+ * sockets: the one the inner flow hash picks, so that each flow has an
+ * outer UDP source port of its own and the underlay's ECMP and the
+ * receiver's RSS spread the flows.  The send sockets never fragment: a
+ * frame whose datagram the path cannot carry fails with EMSGSIZE and is
+ * counted tx_oversize.
+ *
+ * Receiving.  Only datagrams from an address in remote =, with a valid
+ * header (I flag) and the VNI of a port of the endpoint, are frames;
+ * the rest are dropped, each reason with its counter (rx_tunnel_*).
+ * Which remote a frame came from goes with it, so that learning
+ * remembers where each MAC is.
+ *
+ * State that workers read (struct vxlan_port) is immutable while the
+ * port is open and freed a grace period after it closes.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "tapswitch/log.h"
+#include "tapswitch/port.h"
+#include "tapswitch/priv.h"
+#include "tapswitch/udp.h"
+#include "tapswitch/util.h"
+#include "tapswitch/vxlan.h"
+
+#define VXLAN_REMOTES_MAX 64	/* remote = addresses of one port */
+#define VXLAN_SHARE_MAX 64	/* ports on one endpoint */
+/* The largest inner MTU: an IPv4 datagram of 65535 bytes, less the
+ * IPv4, UDP and VXLAN headers and an Ethernet header with a tag. */
+#define VXLAN_MTU_MAX (65535 - 20 - 8 - VXLAN_HDR_LEN - ETH_HDR_LEN - \
+	VLAN_TAG_LEN)
+
+/* The remote = list.  Unused entries are zero, so that ports compare
+ * (conf_port_equal) by their bytes. */
+struct vxlan_remotes {
+	uint32_t n;
+	struct in6_addr a[VXLAN_REMOTES_MAX];
+};
+
+/* The type's settings. */
+struct vxlan_conf {
+	uint32_t vni;
+	uint32_t dstport;
+	struct in6_addr local;	/* zero until given: any */
+	struct vxlan_remotes remote;
+};
+
+static const struct vxlan_conf *
+vxlan_conf(const struct conf_port *cp)
+{
+	return cp->settings;
+}
+
+static int
+vxlan_conf_vni(void *obj, const char *value, const char **why)
+{
+	struct vxlan_conf *c = obj;
+	unsigned long v;
+
+	if (parse_uint(value, 1, VXLAN_VNI_MAX, &v) < 0) {
+		*why = "a VNI is an integer 1..16777215";
+		return -EINVAL;
+	}
+	c->vni = (uint32_t)v;
+	return 0;
+}
+
+static int
+vxlan_conf_dstport(void *obj, const char *value, const char **why)
+{
+	struct vxlan_conf *c = obj;
+	unsigned long v;
+
+	if (parse_uint(value, 1, 65535, &v) < 0) {
+		*why = "a UDP port is an integer 1..65535";
+		return -EINVAL;
+	}
+	c->dstport = (uint32_t)v;
+	return 0;
+}
+
+/* One address of remote = or local =. */
+static int
+vxlan_parse_addr(const char *s, struct in6_addr *a, const char **why)
+{
+	if (udp_addr_parse(s, a) < 0) {
+		*why = "expected an IPv4 or IPv6 address (192.0.2.1, "
+		    "2001:db8::1)";
+		return -EINVAL;
+	}
+	if (udp_addr_is_v4(a) ? a->s6_addr[12] >= 224 && a->s6_addr[12] < 240 :
+	    IN6_IS_ADDR_MULTICAST(a)) {
+		*why = "a multicast address: tapswitch floods by sending to "
+		    "every remote (head-end replication); list the hosts' "
+		    "own addresses";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static bool
+addr_unspecified(const struct in6_addr *a)
+{
+	static const uint8_t v4any[16] = { [10] = 0xff, [11] = 0xff };
+
+	return IN6_IS_ADDR_UNSPECIFIED(a) || memcmp(a, v4any, 16) == 0;
+}
+
+static int
+vxlan_conf_local(void *obj, const char *value, const char **why)
+{
+	struct vxlan_conf *c = obj;
+
+	return vxlan_parse_addr(value, &c->local, why);
+}
+
+static int
+vxlan_conf_remote(void *obj, const char *value, const char **why)
+{
+	struct vxlan_conf *c = obj;
+	struct vxlan_remotes r;
+	char *copy = xstrdup(value), *save = NULL, *tok;
+	int err = 0;
+
+	memset(&r, 0, sizeof(r));
+	for (tok = strtok_r(copy, ", \t", &save); tok;
+	    tok = strtok_r(NULL, ", \t", &save)) {
+		struct in6_addr a;
+
+		if ((err = vxlan_parse_addr(tok, &a, why)) < 0)
+			break;
+		if (addr_unspecified(&a)) {
+			*why = "0.0.0.0 and :: are no host's address";
+			err = -EINVAL;
+			break;
+		}
+		if (r.n && !udp_addr_is_v4(&a) != !udp_addr_is_v4(&r.a[0])) {
+			*why = "IPv4 and IPv6 remotes mixed: the remotes of a "
+			    "port are all of one family (make two ports)";
+			err = -EINVAL;
+			break;
+		}
+		for (uint32_t i = 0; i < r.n && !err; i++)
+			if (memcmp(&r.a[i], &a, sizeof(a)) == 0) {
+				*why = "an address is listed twice";
+				err = -EINVAL;
+			}
+		if (err)
+			break;
+		if (r.n == VXLAN_REMOTES_MAX) {
+			*why = "more than 64 remotes";
+			err = -EINVAL;
+			break;
+		}
+		r.a[r.n++] = a;
+	}
+	free(copy);
+	if (!err && r.n == 0) {
+		*why = "expected one or more addresses, separated by commas";
+		err = -EINVAL;
+	}
+	if (!err)
+		c->remote = r;
+	return err;
+}
+
+static const struct conf_key vxlan_keys[] = {
+	CONF_KEY("vni", vxlan_conf_vni, CONF_IN_TYPE, struct vxlan_conf, vni),
+	CONF_KEY("remote", vxlan_conf_remote, CONF_IN_TYPE, struct vxlan_conf,
+	    remote),
+	CONF_KEY("local", vxlan_conf_local, CONF_IN_TYPE, struct vxlan_conf,
+	    local),
+	CONF_KEY("dstport", vxlan_conf_dstport, CONF_IN_TYPE,
+	    struct vxlan_conf, dstport),
+	CONF_KEY_NETNS,
+};
+
+static void
+vxlan_conf_init(struct conf_port *p)
+{
+	struct vxlan_conf *c = p->settings;
+
+	c->dstport = VXLAN_PORT;
+}
+
+static void
+add_problem(struct conf_problem *pr, size_t *n, const char *key,
+    const char *key2, char *msg)
+{
+	if (*n < CONF_PROBLEMS_MAX)
+		pr[(*n)++] = (struct conf_problem){ key, key2, msg };
+	else
+		free(msg);
+}
+
+static void
+vxlan_conf_check(const struct conf_port *p, struct conf_problem *pr,
+    size_t *n)
+{
+	const struct vxlan_conf *c = vxlan_conf(p);
+	char a[INET6_ADDRSTRLEN];
+
+	if (!conf_port_given(p, "vni"))
+		add_problem(pr, n, NULL, NULL, xasprintf("[port %s] needs "
+		    "vni = (1..16777215): the VXLAN network identifier that "
+		    "the other hosts use for this network too", p->name));
+	if (!conf_port_given(p, "remote"))
+		add_problem(pr, n, NULL, NULL, xasprintf("[port %s] needs "
+		    "remote = ADDRESS[, ADDRESS...]: the underlay addresses "
+		    "of the other hosts", p->name));
+	if (p->mtu > VXLAN_MTU_MAX)
+		add_problem(pr, n, "mtu", NULL, xasprintf("[port %s] has mtu "
+		    "%u, but a VXLAN datagram carries at most %u", p->name,
+		    p->mtu, VXLAN_MTU_MAX));
+	if (!conf_port_given(p, "local") || !c->remote.n)
+		return;
+	if (!udp_addr_is_v4(&c->local) != !udp_addr_is_v4(&c->remote.a[0]))
+		add_problem(pr, n, "local", "remote", xasprintf("[port %s] "
+		    "has local %s, but its remotes are IPv%c addresses",
+		    p->name, udp_addr_str(&c->local, a),
+		    udp_addr_is_v4(&c->remote.a[0]) ? '4' : '6'));
+	for (uint32_t i = 0; i < c->remote.n; i++)
+		if (memcmp(&c->remote.a[i], &c->local, sizeof(c->local)) == 0)
+			add_problem(pr, n, "local", "remote", xasprintf(
+			    "[port %s] lists its own local %s as a remote",
+			    p->name, udp_addr_str(&c->local, a)));
+}
+
+/* The endpoint of a port: its family is the remotes'. */
+static void
+vxlan_endpoint(const struct conf_port *cp, struct udp_endpoint *ep)
+{
+	const struct vxlan_conf *c = vxlan_conf(cp);
+
+	memset(ep, 0, sizeof(*ep));
+	ep->family = c->remote.n && !udp_addr_is_v4(&c->remote.a[0]) ?
+	    AF_INET6 : AF_INET;
+	ep->port = (uint16_t)c->dstport;
+	if (conf_port_given(cp, "local"))
+		ep->addr = c->local;
+	else if (ep->family == AF_INET)
+		ep->addr.s6_addr[10] = ep->addr.s6_addr[11] = 0xff;
+}
+
+/* Do a and b receive on the same sockets, or on overlapping ones (one
+ * binds any address, the other one of the same family)? */
+static bool
+vxlan_same_underlay(const struct conf_port *a, const struct conf_port *b,
+    bool overlap)
+{
+	struct udp_endpoint x, y;
+
+	vxlan_endpoint(a, &x);
+	vxlan_endpoint(b, &y);
+	if (!str_equal_null(a->netns, b->netns) || x.family != y.family ||
+	    x.port != y.port)
+		return false;
+	return memcmp(&x.addr, &y.addr, sizeof(x.addr)) == 0 ||
+	    (overlap && (addr_unspecified(&x.addr) ||
+	    addr_unspecified(&y.addr)));
+}
+
+static char *
+vxlan_conflict(const struct conf_port *a, const struct conf_port *b)
+{
+	char addr[INET6_ADDRSTRLEN];
+	struct udp_endpoint ep;
+
+	if (vxlan_conf(a)->vni != vxlan_conf(b)->vni ||
+	    !vxlan_same_underlay(a, b, true))
+		return NULL;
+	vxlan_endpoint(b, &ep);
+	return xasprintf("[port %s] has vni %u on %s port %u%s%s, like [port "
+	    "%s]: a datagram could not tell them apart (give one another "
+	    "vni, local or dstport)", b->name, vxlan_conf(b)->vni,
+	    addr_unspecified(&ep.addr) ? "any address" :
+	    udp_addr_str(&ep.addr, addr), ep.port,
+	    b->netns ? " in namespace " : "", b->netns ? b->netns : "",
+	    a->name);
+}
+
+/*
+ * Run time.
+ */
+
+struct vxlan_port;
+
+/* An endpoint's sockets, shared by the ports on it.  Main thread;
+ * workers use the fds only. */
+struct vxlan_ul {
+	struct vxlan_ul *next;
+	char *netns;
+	struct udp_endpoint ep;
+	unsigned refs;		/* the states that use it */
+	unsigned nrx, ntx;
+	int fds[CONF_QUEUES_MAX + UDP_TX_SOCKS];	/* rx, then tx */
+	struct vxlan_port *members[VXLAN_SHARE_MAX];	/* the open ports */
+};
+
+/* A port's state: immutable while it is open. */
+struct vxlan_port {
+	uint32_t vni;
+	uint8_t hdr[VXLAN_HDR_LEN];		/* what every frame gets */
+	struct vxlan_ul *ul;
+	const int *tx;				/* ul's send sockets */
+	unsigned ntx;
+	unsigned slot;				/* in ul->members */
+	const char *name;			/* the port's */
+	unsigned nremotes;
+	struct in6_addr remote[VXLAN_REMOTES_MAX];
+	struct sockaddr_storage sa[VXLAN_REMOTES_MAX];
+	socklen_t salen[VXLAN_REMOTES_MAX];
+};
+
+static struct vxlan_ul *uls;	/* main thread */
+
+static struct vxlan_ul *
+ul_find(const struct conf_port *cp)
+{
+	struct udp_endpoint ep;
+
+	vxlan_endpoint(cp, &ep);
+	for (struct vxlan_ul *u = uls; u; u = u->next)
+		if (str_equal_null(u->netns, cp->netns) &&
+		    u->ep.family == ep.family && u->ep.port == ep.port &&
+		    memcmp(&u->ep.addr, &ep.addr, sizeof(ep.addr)) == 0)
+			return u;
+	return NULL;
+}
+
+static void
+ul_put(struct vxlan_ul *u)
+{
+	struct vxlan_ul **pp;
+
+	if (--u->refs)
+		return;
+	for (pp = &uls; *pp != u; pp = &(*pp)->next)
+		;
+	*pp = u->next;
+	for (unsigned i = 0; i < u->nrx + u->ntx; i++)
+		close(u->fds[i]);
+	free(u->netns);
+	free(u);
+}
+
+static void
+vxlan_port_free(void *arg)
+{
+	struct vxlan_port *st = arg;
+
+	ul_put(st->ul);
+	free(st);
+}
+
+static int
+vxlan_open(struct port *p, bool vnet_hdr, unsigned *mtu, char **errp)
+{
+	const struct vxlan_conf *c = vxlan_conf(&p->conf);
+	struct vxlan_ul *u = ul_find(&p->conf);
+	struct vxlan_port *st;
+	unsigned slot = VXLAN_SHARE_MAX;
+	char *msg = NULL;
+	int err;
+
+	(void)vnet_hdr;		/* frames cross the hooks without one */
+	(void)mtu;		/* mtu = is the inner MTU */
+	if (u) {
+		for (unsigned i = 0; i < VXLAN_SHARE_MAX; i++) {
+			const struct vxlan_port *o = u->members[i];
+
+			if (!o) {
+				if (slot == VXLAN_SHARE_MAX)
+					slot = i;
+				continue;
+			}
+			if (o->vni == c->vni) {
+				*errp = xasprintf("port %s: port %s has vni %u "
+				    "on the same local address and port",
+				    p->conf.name, o->name, c->vni);
+				return -EEXIST;
+			}
+		}
+		if (slot == VXLAN_SHARE_MAX) {
+			*errp = xasprintf("port %s: %u ports share its local "
+			    "address and port already", p->conf.name,
+			    VXLAN_SHARE_MAX);
+			return -ENOSPC;
+		}
+	} else {
+		struct priv_udp_req req = {
+			.netns = p->conf.netns,
+			.nrx = p->nqueues,
+			.ntx = UDP_TX_SOCKS,
+		};
+
+		vxlan_endpoint(&p->conf, &req.ep);
+		u = xcalloc(1, sizeof(*u));
+		err = priv_open_udp(p->pv, &req, u->fds, &msg);
+		if (err < 0) {
+			*errp = xasprintf("port %s: %s", p->conf.name,
+			    msg ? msg : strerror(-err));
+			free(msg);
+			free(u);
+			return err == -ENODEV ? -ENXIO : err;
+		}
+		u->netns = xstrdup_null(p->conf.netns);
+		u->ep = req.ep;
+		u->nrx = req.nrx;
+		u->ntx = req.ntx;
+		u->next = uls;
+		uls = u;
+		slot = 0;
+	}
+	for (unsigned q = 0; q < p->nqueues; q++) {
+		p->fds[q] = fcntl(u->fds[q % u->nrx], F_DUPFD_CLOEXEC, 0);
+		if (p->fds[q] < 0) {
+			err = -errno;
+			while (q > 0)
+				close(p->fds[--q]), p->fds[q] = -1;
+			*errp = xasprintf("port %s: dup: %s", p->conf.name,
+			    strerror(-err));
+			u->refs++;
+			ul_put(u);
+			return err;
+		}
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->vni = c->vni;
+	vxlan_encode(st->hdr, c->vni);
+	st->ul = u;
+	st->tx = u->fds + u->nrx;
+	st->ntx = u->ntx;
+	st->slot = slot;
+	st->name = p->conf.name;
+	st->nremotes = c->remote.n;
+	for (unsigned i = 0; i < c->remote.n; i++) {
+		st->remote[i] = c->remote.a[i];
+		st->salen[i] = udp_sockaddr(&c->remote.a[i],
+		    (uint16_t)c->dstport, &st->sa[i]);
+	}
+	u->refs++;
+	u->members[slot] = st;
+	__atomic_store_n(&p->priv, st, __ATOMIC_RELEASE);
+	p->vnet = false;
+	p->created = false;
+	port_set_up(p, true);
+	return 0;
+}
+
+static void
+vxlan_close(struct port *p)
+{
+	struct vxlan_port *st = p->priv;
+
+	for (unsigned q = 0; q < p->nqueues; q++) {
+		if (p->fds[q] >= 0)
+			close(p->fds[q]);
+		p->fds[q] = -1;
+	}
+	if (!st)
+		return;
+	st->ul->members[st->slot] = NULL;
+	__atomic_store_n(&p->priv, NULL, __ATOMIC_RELEASE);
+	/* Workers may still be sending through st and its endpoint's
+	 * sockets when the port is closed while published; otherwise it
+	 * is unpublished and past a grace period (port_free). */
+	if (p->defer_qs)
+		qsbr_defer(p->defer_qs, vxlan_port_free, st);
+	else
+		vxlan_port_free(st);
+}
+
+static void
+vxlan_show(const struct port *p, json_t *o)
+{
+	const struct vxlan_conf *c = vxlan_conf(&p->conf);
+	json_t *r = json_array();
+	char a[INET6_ADDRSTRLEN];
+	struct udp_endpoint ep;
+
+	vxlan_endpoint(&p->conf, &ep);
+	json_object_set_new(o, "vni", json_integer(c->vni));
+	for (uint32_t i = 0; i < c->remote.n; i++)
+		json_array_append_new(r, json_string(udp_addr_str(
+		    &c->remote.a[i], a)));
+	json_object_set_new(o, "remote", r);
+	json_object_set_new(o, "local", json_string(udp_addr_str(&ep.addr,
+	    a)));
+	json_object_set_new(o, "dstport", json_integer(c->dstport));
+}
+
+static int
+vxlan_remote_index(const struct port *p, const char *addr, uint16_t *idx,
+    char **err)
+{
+	const struct vxlan_conf *c = vxlan_conf(&p->conf);
+	struct in6_addr a;
+
+	if (udp_addr_parse(addr, &a) < 0) {
+		*err = xasprintf("remote must be an IPv4 or IPv6 address");
+		return -EINVAL;
+	}
+	for (uint32_t i = 0; i < c->remote.n; i++)
+		if (memcmp(&c->remote.a[i], &a, sizeof(a)) == 0) {
+			*idx = (uint16_t)i;
+			return 0;
+		}
+	*err = xasprintf("%s is not a remote of port %s (its remote = "
+	    "lists the hosts it sends to)", addr, p->conf.name);
+	return -ENOENT;
+}
+
+static const char *
+vxlan_remote_name(const struct port *p, uint16_t idx, char *buf)
+{
+	const struct vxlan_conf *c = vxlan_conf(&p->conf);
+
+	if (idx >= c->remote.n)
+		return NULL;
+	return udp_addr_str(&c->remote.a[idx], buf);
+}
+
+const struct port_type port_type_vxlan = {
+	.conf = {
+		.name = "vxlan",
+		.summary = "other hosts, over VXLAN (RFC 7348)",
+		.keys = vxlan_keys,
+		.n_keys = ARRAY_SIZE(vxlan_keys),
+		.size = sizeof(struct vxlan_conf),
+		.init = vxlan_conf_init,
+		.check = vxlan_conf_check,
+		.conflict = vxlan_conflict,
+	},
+	.caps = PORT_CAP_MULTIQUEUE,
+	.open = vxlan_open,
+	.close = vxlan_close,
+	.show = vxlan_show,
+	.remote_index = vxlan_remote_index,
+	.remote_name = vxlan_remote_name,
+};
