@@ -26,7 +26,7 @@ const struct port_type *const port_types[] = {
 };
 
 /* Types only tests know (the dummies), and the default they set. */
-#define TEST_TYPES_MAX 4
+#define TEST_TYPES_MAX 8
 static const struct port_type *test_types[TEST_TYPES_MAX];
 static const struct port_type *default_type = &port_type_tap;
 
@@ -102,8 +102,9 @@ port_new(const struct conf_port *cp, unsigned nqueues)
 	p->nqueues = nqueues;
 	p->fds = xmalloc(nqueues * sizeof(*p->fds));
 	p->qfds = xmalloc(nqueues * sizeof(*p->qfds));
+	p->epfds = xmalloc(nqueues * sizeof(*p->epfds));
 	for (unsigned q = 0; q < nqueues; q++)
-		p->fds[q] = p->qfds[q] = -1;
+		p->fds[q] = p->qfds[q] = p->epfds[q] = -1;
 	/* A tagged frame may carry 4 bytes more than the MTU allows for an
 	 * untagged one; the data path adds them when it sees a tag. */
 	p->max_frame = cp->mtu + ETH_HDR_LEN;
@@ -138,7 +139,7 @@ port_publish_fds(struct port *p, bool open)
 int
 port_open(struct port *p, struct priv *pv, bool vnet_hdr, char **err)
 {
-	unsigned mtu = 0;
+	unsigned mtu = 0, io;
 	int r;
 
 	p->pv = pv;
@@ -152,6 +153,13 @@ port_open(struct port *p, struct priv *pv, bool vnet_hdr, char **err)
 	if (!(p->type->caps & PORT_CAP_MULTIQUEUE))
 		for (unsigned q = 1; q < p->nqueues; q++)
 			p->fds[q] = p->fds[0];
+	/* Written before the fds are published, and the same value every
+	 * time the port opens (vnet_hdr is the switch's, p->vnet the
+	 * type's choice for it): workers may read it at any time. */
+	io = (p->type->caps & (PORT_CAP_MMSG | PORT_CAP_IO)) |
+	    (vnet_hdr && !p->vnet ? PORT_IO_BARE : 0);
+	if (p->io != io)
+		p->io = io;
 	port_publish_fds(p, true);
 	p->mtu_follows = mtu != 0;
 	if (mtu)
@@ -230,6 +238,7 @@ port_free(struct port *p)
 	free(p->reason);
 	free(p->fds);
 	free(p->qfds);
+	free(p->epfds);
 	free(p->queues);
 	free(p);
 }

@@ -8,6 +8,10 @@
  * "dummy1": one socketpair for all queues, the single-channel model of
  * port.h ("Queues and fds"): its owner worker reads it, every worker
  * writes to it.
+ * "dummy_bare": as "dummy", but its frames never carry a virtio-net
+ * header, whatever offload says (PORT_IO_BARE with offload = yes).
+ * "dummy_io": as "dummy1" and bare, with the data-path hooks
+ * (PORT_CAP_IO): its rx and tx move one message per frame through them.
  *
  * Tests make them known with port_type_register_test(); a config then
  * says type = dummy.
@@ -19,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "tapswitch/port.h"
@@ -67,7 +72,8 @@ dummy_open(struct port *p, bool vnet_hdr, unsigned *mtu, char **err)
 		peers[q] = sv[1];
 	}
 	p->priv = peers;
-	p->vnet = vnet_hdr;
+	p->vnet = vnet_hdr && !(p->type->caps & PORT_CAP_IO) &&
+	    p->type != &port_type_dummy_bare;
 	/* Distinct and stable, like a real interface's. */
 	p->ifindex = 1000 + (int)p->id;
 	p->created = true;
@@ -120,6 +126,58 @@ const struct port_type port_type_dummy1 = {
 	.open = dummy_open,
 	.close = dummy_close,
 	.link_state = dummy_link_state,
+};
+
+const struct port_type port_type_dummy_bare = {
+	.conf = DUMMY_CONF("dummy_bare"),
+	.caps = PORT_CAP_MULTIQUEUE,
+	.open = dummy_open,
+	.close = dummy_close,
+	.link_state = dummy_link_state,
+};
+
+static int
+dummy_io_rx(struct port *p, unsigned q, struct port_rxb *b)
+{
+	int fd = port_fd(p, q);
+	unsigned n;
+
+	for (n = 0; n < b->want; n++) {
+		ssize_t r = read(fd, b->frame[n], b->room);
+
+		if (r < 0 && errno == EINTR) {
+			n--;
+			continue;
+		}
+		if (r < 0)
+			return n || errno == EAGAIN || errno == EBADF ?
+			    (int)n : -errno;
+		if (r == 0)
+			return n ? (int)n : -EPIPE;
+		b->len[n] = (size_t)r;
+	}
+	return (int)n;
+}
+
+static int
+dummy_io_tx(struct port *p, unsigned q, const struct port_txf *f)
+{
+	ssize_t r;
+
+	do
+		r = writev(port_fd(p, q), f->iov, f->niov);
+	while (r < 0 && errno == EINTR);
+	return r < 0 ? -errno : 0;
+}
+
+const struct port_type port_type_dummy_io = {
+	.conf = DUMMY_CONF("dummy_io"),
+	.caps = PORT_CAP_IO,
+	.open = dummy_open,
+	.close = dummy_close,
+	.link_state = dummy_link_state,
+	.rx = dummy_io_rx,
+	.tx = dummy_io_tx,
 };
 
 int

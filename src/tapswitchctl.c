@@ -910,7 +910,8 @@ fmt_duration(json_int_t s)
  */
 static const char *const drop_counters[] = {
 	"rx_errors", "rx_vlan", "rx_src_mcast", "rx_link_local",
-	"rx_hairpin", "tx_oversize", "tx_down", "tx_errors", "rx_bad_offload",
+	"rx_hairpin", "tx_oversize", "tx_down", "tx_errors", "tx_full",
+	"rx_bad_offload",
 };
 
 static char *

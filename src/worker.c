@@ -53,6 +53,7 @@
 
 _Static_assert(sizeof(struct virtio_net_hdr) == TAP_VNET_HDR_LEN,
     "virtio-net header size");
+_Static_assert(PORT_RX_BATCH == WORKER_BATCH, "port_rxb fits a batch");
 
 /* One frame on its way out: the iovecs for write(v), pointing at the
  * received slot; only when the addresses + tag or the virtio-net header
@@ -116,6 +117,7 @@ struct worker {
 	 */
 	struct mmsghdr mmsg[WORKER_BATCH];
 	struct iovec mmsg_iov[WORKER_BATCH][2];
+	struct iovec mmsg_bare_iov[WORKER_BATCH];	/* bare ports' */
 	struct virtio_net_hdr rx_vh[WORKER_BATCH];
 	union {
 		char buf[CMSG_SPACE(sizeof(struct tpacket_auxdata))];
@@ -125,11 +127,14 @@ struct worker {
 	unsigned nmtx;
 	struct mmsghdr mmsg_tx[TX_SLOTS];
 	struct iovec mmsg_txiov[TX_SLOTS][4];
+	struct port_rxb rxb;		/* PORT_CAP_IO ports' reads */
 	/*
 	 * Super-frames to finish in software (rx_vh says GSO, the switch's
 	 * frames have no header): split[i] marks them, nsplit counts them in
 	 * this batch.  Each is cut into segbuf and its segments go through
-	 * the switch one by one as slot SEG_SLOT.
+	 * the switch one by one as slot SEG_SLOT.  When the switch's frames
+	 * have a header, no frame is split on the way in, and segbuf holds
+	 * instead the frames made for a bare egress port (worker_send_sw).
 	 */
 	bool split[WORKER_BATCH];
 	unsigned nsplit;
@@ -320,6 +325,8 @@ worker_create(const struct dp *dp, unsigned q, struct worker **out)
 		w->mmsg_iov[i][0].iov_len = sizeof(w->rx_vh[i]);
 		w->mmsg_iov[i][1].iov_base = slot_base(w, i) - w->vnet_len;
 		w->mmsg_iov[i][1].iov_len = w->vnet_len + FRAME_BUF_SIZE;
+		w->mmsg_bare_iov[i].iov_base = slot_base(w, i);
+		w->mmsg_bare_iov[i].iov_len = FRAME_BUF_SIZE;
 	}
 	*out = w;
 	return 0;
@@ -350,13 +357,20 @@ worker_tx_done(struct worker *w, const struct tx_slot *t, ssize_t r)
 		ctr_add(&c->tx_down, 1);
 		return;
 	}
+	if (r == -EAGAIN || r == -ENOBUFS) {
+		/* The queue (a TAP's, a socket's) or the type's send
+		 * buffer is full: the receiver is slower than the sender. */
+		ctr_add(&c->tx_full, 1);
+		return;
+	}
 	ctr_add(&c->tx_errors, 1);
-	/* A full or downed queue is ordinary, and so is an interface that
-	 * was just deleted or went down (EBADFD, ENXIO, ENETDOWN: the link
-	 * monitor reports it and takes the port down); anything else is
+	/* An interface that was just deleted or went down is ordinary
+	 * (EBADFD, ENXIO, ENETDOWN: the link monitor reports it and takes
+	 * the port down), and so is a socket peer that is away (EPIPE,
+	 * ECONNREFUSED, ENOENT: the type's business); anything else is
 	 * worth a (rate-limited) word. */
-	if (r != -EAGAIN && r != -ENOBUFS && r != -EIO && r != -EBADFD &&
-	    r != -ENETDOWN && r != -ENXIO)
+	if (r != -EIO && r != -EBADFD && r != -ENETDOWN && r != -ENXIO &&
+	    r != -EPIPE && r != -ECONNREFUSED && r != -ENOENT)
 		log_rl(LOG_LVL_WARN, "port %s queue %u: write: %s",
 		    t->out->conf.name, w->q, strerror((int)-r));
 }
@@ -403,6 +417,7 @@ worker_ring_run(struct worker *w, unsigned n)
 }
 
 static void worker_tx_now(struct worker *w, struct tx_slot *t);
+static void worker_flush(struct worker *w);
 
 /*
  * Submit the queued writes and wait for them.  Every request carries
@@ -525,13 +540,29 @@ worker_tx_flush_mmsg(struct worker *w)
 	}
 }
 
-/* Send slot t now (epoll mode), or queue it: for the sendmmsg(2) of its
- * port at the end of the batch, or for the next io_uring submission. */
-static void
-worker_tx(struct worker *w, struct tx_slot *t)
+/* Give slot t to its port's type (PORT_CAP_IO), now. */
+static __attribute__((noinline)) void
+worker_tx_io(struct worker *w, struct tx_slot *t)
 {
-	if (t->out->type->caps & PORT_CAP_MMSG) {
-		if (++w->nmtx == TX_SLOTS)
+	const struct port_txf f = {
+		.iov = t->iov, .niov = t->niov, .len = t->len,
+	};
+	int r = t->out->type->tx(t->out, w->q, &f);
+
+	worker_tx_done(w, t, r < 0 ? r : (ssize_t)t->len);
+}
+
+/* Send slot t now (epoll mode), or queue it: for the sendmmsg(2) of its
+ * port at the end of the batch, or for the next io_uring submission; a
+ * PORT_CAP_IO type's tx takes it now.  tap: t->out->io is 0 (the
+ * caller knows it, and the test goes). */
+static inline __attribute__((always_inline)) void
+worker_tx(struct worker *w, struct tx_slot *t, bool tap)
+{
+	if (!tap && (t->out->io & (PORT_CAP_MMSG | PORT_CAP_IO))) {
+		if (t->out->io & PORT_CAP_IO)
+			worker_tx_io(w, t);
+		else if (++w->nmtx == TX_SLOTS)
 			worker_tx_flush_mmsg(w);
 		return;
 	}
@@ -545,50 +576,42 @@ worker_tx(struct worker *w, struct tx_slot *t)
 	worker_tx_now(w, t);
 }
 
-/* Frame i as it leaves on port out, in the next free tx slot: unchanged,
- * one iovec over the header and frame as they were read; otherwise the
- * addresses + tag and perhaps the virtio-net header are rebuilt in the
- * slot's scratch and the rest still points at the received frame.
- * Dropped frames are counted here. */
-static void
-worker_send(struct worker *w, unsigned i, struct port *out)
+/*
+ * The frame buf[0..len), decided as d says, as it leaves on port out, in
+ * the next free tx slot: unchanged, one iovec over the header and frame
+ * as they were read; otherwise the addresses + tag and perhaps the
+ * virtio-net header are rebuilt in the slot's scratch and the rest still
+ * points at the frame.  vh is the header before buf, sent with it, or
+ * NULL: none is sent (a bare port, or the frames worker_send_sw made).
+ * tap: out->io is 0 and vh is not NULL, which the compiler then knows:
+ * the TAP's path is inlined apart, without the tests for other ports.
+ */
+static inline __attribute__((always_inline)) void
+worker_send_frame(struct worker *w, const struct fwd_decision *d,
+    struct port *out, const uint8_t *buf, size_t len,
+    const struct virtio_net_hdr *vh, bool tap)
 {
-	const struct fwd_decision *d = &w->dec[i];
 	const struct frame_info *fi = &d->fi;
-	struct port_counters *c = &out->queues[w->q].ctr;
-	const uint8_t *buf = slot_frame(w, i);
-	const struct virtio_net_hdr *vh = slot_vh(w, i);
-	size_t len = w->len[i];
+	size_t vlen = tap || vh ? w->vnet_len : 0;
 	bool tag = fwd_egress_tagged(out, d->vid);
-	bool gso = w->vnet_len && vh->gso_type != VIRTIO_NET_HDR_GSO_NONE;
 	/* Where the frame continues after the addresses and any tag: the
 	 * (inner) ethertype. */
 	size_t rest = ETH_ADDR_LEN * 2 + (fi->tagged ? VLAN_TAG_LEN : 0);
-	size_t untagged_len = len - (fi->tagged ? VLAN_TAG_LEN : 0);
-	struct tx_slot *t = out->type->caps & PORT_CAP_MMSG ?
+	struct tx_slot *t = !tap && (out->io & PORT_CAP_MMSG) ?
 	    &w->mtx[w->nmtx] : &w->tx[w->ntx];
 	int n = 0, delta;
-
-	if (UNLIKELY(!port_is_up(out))) {
-		ctr_add(&c->tx_down, 1);
-		return;
-	}
-	if (UNLIKELY(!gso && untagged_len > port_max_frame(out))) {
-		ctr_add(&c->tx_oversize, 1);
-		return;
-	}
 
 	delta = (tag ? VLAN_TAG_LEN : 0) - (fi->tagged ? VLAN_TAG_LEN : 0);
 	t->out = out;
 	t->len = len + delta;
 	if (tag == fi->tagged && (!tag || fi->vid == d->vid)) {
 		/* The common case: nothing to rewrite. */
-		t->iov[n].iov_base = (void *)(buf - w->vnet_len);
-		t->iov[n++].iov_len = w->vnet_len + len;
+		t->iov[n].iov_base = (void *)(buf - vlen);
+		t->iov[n++].iov_len = vlen + len;
 	} else {
-		if (w->vnet_len) {
+		if (vlen) {
 			t->iov[n].iov_base = (void *)vh;
-			t->iov[n++].iov_len = w->vnet_len;
+			t->iov[n++].iov_len = vlen;
 		}
 		memcpy(t->hdr, buf, ETH_ADDR_LEN * 2);
 		if (tag) {
@@ -601,7 +624,7 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 			t->hdr[14] = tci >> 8;
 			t->hdr[15] = tci & 0xff;
 		}
-		if (w->vnet_len && delta) {
+		if (vlen && delta) {
 			/* Offsets into the frame move with the tag. */
 			t->vh = *vh;
 			if (t->vh.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)
@@ -620,7 +643,103 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 		t->iov[n++].iov_len = len - rest;
 	}
 	t->niov = n;
-	worker_tx(w, t);
+	worker_tx(w, t, tap);
+}
+
+/*
+ * Frame i, whose virtio-net header leaves work to the device, for a bare
+ * port (PORT_IO_BARE), which takes no header: what the header asks is
+ * done in software for this port only (gso.h), into segbuf -- a
+ * super-frame cut into the frames a NIC would send, a partial checksum
+ * completed in a copy -- and those frames are sent.  The received frame
+ * stays as it is for the other ports.  What was queued is sent before
+ * segbuf is used again.
+ */
+static __attribute__((noinline, cold)) void
+worker_send_sw(struct worker *w, unsigned i, struct port *out)
+{
+	const struct fwd_decision *d = &w->dec[i];
+	const struct virtio_net_hdr *vh = slot_vh(w, i);
+	struct port_counters *c = &out->queues[w->q].ctr;
+	size_t off = 0, tag = d->fi.tagged ? VLAN_TAG_LEN : 0;
+	int n = gso_segment(slot_frame(w, i), w->len[i], vh, w->segbuf,
+	    SEG_BUF_SIZE, w->seglen, SEG_MAX);
+
+	if (n < 0) {
+		/* The sender's header does not fit its frame. */
+		ctr_add(&c->tx_errors, 1);
+		log_rl(LOG_LVL_WARN, "port %s: cannot finish a frame's "
+		    "offload in software: %s", out->conf.name,
+		    strerror(-n));
+		return;
+	}
+	ctr_add(vh->gso_type != VIRTIO_NET_HDR_GSO_NONE ? &c->tx_sw_gso :
+	    &c->tx_sw_csum, 1);
+	for (int k = 0; k < n; k++) {
+		const uint8_t *f = w->segbuf + off;
+
+		off += w->seglen[k];
+		if (w->seglen[k] - tag > port_max_frame(out)) {
+			ctr_add(&c->tx_oversize, 1);
+			continue;
+		}
+		worker_send_frame(w, d, out, f, w->seglen[k], NULL, false);
+	}
+	worker_flush(w);
+}
+
+/* worker_send for a port that is not a TAP (out->io not 0). */
+static __attribute__((noinline)) void
+worker_send_other(struct worker *w, unsigned i, struct port *out)
+{
+	const struct fwd_decision *d = &w->dec[i];
+	struct port_counters *c = &out->queues[w->q].ctr;
+	const struct virtio_net_hdr *vh = slot_vh(w, i);
+	size_t len = w->len[i];
+	bool gso = w->vnet_len && vh->gso_type != VIRTIO_NET_HDR_GSO_NONE;
+
+	/* PORT_IO_BARE is set only when the switch's frames have a
+	 * header, so vh is the frame's. */
+	if (out->io & PORT_IO_BARE) {
+		if (gso || (vh->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
+			worker_send_sw(w, i, out);
+			return;
+		}
+		vh = NULL;
+	}
+	if (UNLIKELY(!gso && len - (d->fi.tagged ? VLAN_TAG_LEN : 0) >
+	    port_max_frame(out))) {
+		ctr_add(&c->tx_oversize, 1);
+		return;
+	}
+	worker_send_frame(w, d, out, slot_frame(w, i), len, vh, false);
+}
+
+/* Send frame i to port out, or count why not. */
+static void
+worker_send(struct worker *w, unsigned i, struct port *out)
+{
+	const struct fwd_decision *d = &w->dec[i];
+	struct port_counters *c = &out->queues[w->q].ctr;
+	const struct virtio_net_hdr *vh = slot_vh(w, i);
+	size_t len = w->len[i];
+	bool gso;
+
+	if (UNLIKELY(!port_is_up(out))) {
+		ctr_add(&c->tx_down, 1);
+		return;
+	}
+	if (UNLIKELY(out->io)) {
+		worker_send_other(w, i, out);
+		return;
+	}
+	gso = w->vnet_len && vh->gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	if (UNLIKELY(!gso && len - (d->fi.tagged ? VLAN_TAG_LEN : 0) >
+	    port_max_frame(out))) {
+		ctr_add(&c->tx_oversize, 1);
+		return;
+	}
+	worker_send_frame(w, d, out, slot_frame(w, i), len, vh, true);
 }
 
 /* Post an event about p for the main thread (worker.h). */
@@ -841,6 +960,7 @@ static unsigned
 worker_rx_mmsg(struct worker *w, struct port *in, unsigned want)
 {
 	bool own_vh = in->vnet && !w->vnet_len;
+	bool bare = in->io & PORT_IO_BARE;
 	size_t vlen = in->vnet ? TAP_VNET_HDR_LEN : 0;
 	unsigned n = 0;
 	int r;
@@ -848,7 +968,8 @@ worker_rx_mmsg(struct worker *w, struct port *in, unsigned want)
 	for (unsigned i = 0; i < want; i++) {
 		struct msghdr *mh = &w->mmsg[i].msg_hdr;
 
-		mh->msg_iov = own_vh ? w->mmsg_iov[i] : &w->mmsg_iov[i][1];
+		mh->msg_iov = own_vh ? w->mmsg_iov[i] : bare ?
+		    &w->mmsg_bare_iov[i] : &w->mmsg_iov[i][1];
 		mh->msg_iovlen = own_vh ? 2 : 1;
 		mh->msg_control = w->mmsg_ctl[i].buf;
 		mh->msg_controllen = sizeof(w->mmsg_ctl[i].buf);
@@ -872,6 +993,8 @@ worker_rx_mmsg(struct worker *w, struct port *in, unsigned want)
 			continue;
 		}
 		w->len[i] = w->mmsg[i].msg_len - vlen;
+		if (bare)
+			memset(slot_vh(w, i), 0, TAP_VNET_HDR_LEN);
 		for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c))
 			if (c->cmsg_level == SOL_PACKET &&
 			    c->cmsg_type == PACKET_AUXDATA)
@@ -897,6 +1020,65 @@ worker_rx_mmsg(struct worker *w, struct port *in, unsigned want)
  * for request/response traffic, rx_want stays near 1.  Each queue of
  * each port has its own rx_want: a worker serves busy and quiet ports.
  */
+/*
+ * worker_rx for a PORT_CAP_IO port: its type's rx hook reads into the
+ * slots, and an empty virtio-net header goes before each frame when the
+ * switch's frames have one.  A type says when its channel failed for
+ * good, and has logged why if that is worth a word (a peer leaving is
+ * not): no warning here.
+ */
+static __attribute__((noinline)) unsigned
+worker_rx_io(struct worker *w, struct port *in, unsigned want)
+{
+	struct port_rxb *b = &w->rxb;
+	unsigned n = 0;
+	int r;
+
+	b->want = want;
+	b->room = FRAME_BUF_SIZE;
+	for (unsigned i = 0; i < want; i++)
+		b->frame[i] = slot_frame(w, i);
+	r = in->type->rx(in, w->q, b);
+	if (r < 0) {
+		epoll_ctl(w->epfd, EPOLL_CTL_DEL, port_fd(in, w->q), NULL);
+		worker_post(w, in, PORT_EV_FD_FAILED, -r);
+		return 0;
+	}
+	for (unsigned i = 0; i < (unsigned)r; i++) {
+		w->len[i] = b->len[i];
+		if (w->vnet_len)
+			memset(slot_vh(w, i), 0, TAP_VNET_HDR_LEN);
+		w->rx[n++] = i;
+	}
+	worker_rx_adapt(&in->queues[w->q], want, (unsigned)r);
+	return n;
+}
+
+/* worker_rx for a bare port of a type read the TAP's way (a test
+ * type): the frame is read alone, and an empty header goes before it. */
+static __attribute__((noinline, cold)) unsigned
+worker_rx_bare(struct worker *w, struct port *in, unsigned want)
+{
+	unsigned n = 0, got = 0;
+
+	for (unsigned i = 0; i < want; i++) {
+		ssize_t r;
+
+		do
+			r = frame_read(port_fd(in, w->q), slot_frame(w, i),
+			    FRAME_BUF_SIZE);
+		while (r < 0 && errno == EINTR);
+		if (r > 0)
+			memset(slot_vh(w, i), 0, TAP_VNET_HDR_LEN);
+		if (!worker_rx_done(w, in, i, r < 0 ? -errno :
+		    r ? r + (ssize_t)w->vnet_len : 0, &n))
+			break;
+		got++;
+	}
+	worker_rx_adapt(&in->queues[w->q], want, got);
+	return n;
+}
+
 static unsigned
 worker_rx(struct worker *w, struct port *in)
 {
@@ -904,8 +1086,13 @@ worker_rx(struct worker *w, struct port *in)
 	unsigned want = pq->rx_want ? pq->rx_want : 1, n = 0, got = 0;
 
 	slots_reset(w);
-	if (in->type->caps & PORT_CAP_MMSG)
-		return worker_rx_mmsg(w, in, want);
+	if (UNLIKELY(in->io)) {
+		if (in->io & PORT_CAP_MMSG)
+			return worker_rx_mmsg(w, in, want);
+		if (in->io & PORT_CAP_IO)
+			return worker_rx_io(w, in, want);
+		return worker_rx_bare(w, in, want);
+	}
 #ifdef HAVE_LIBURING
 	if (w->uring)
 		return worker_rx_ring(w, in, want);
@@ -1104,6 +1291,10 @@ worker_main(void *arg)
 				last = p->id;
 			} else if (evs[i].events & EPOLLHUP)
 				worker_drop_fd(w, p, 0);
+			/* Only a type that asked for it (port_want_room). */
+			if (UNLIKELY(evs[i].events & EPOLLOUT) &&
+			    p->type->tx_room)
+				p->type->tx_room(p, w->q);
 			/* Nothing of p is held past its batch.  A pass over
 			 * many ports that all flood to many ports can take
 			 * seconds: grace periods and a stop wait for one
@@ -1170,7 +1361,25 @@ worker_attach(struct worker *w, struct port *p)
 
 	if (epoll_ctl(w->epfd, EPOLL_CTL_ADD, p->fds[w->q], &ev) < 0)
 		return -errno;
+	__atomic_store_n(&p->epfds[w->q], w->epfd, __ATOMIC_RELAXED);
 	return 0;
+}
+
+void
+port_want_room(struct port *p, unsigned q, bool on)
+{
+	unsigned r = p->type->caps & PORT_CAP_MULTIQUEUE ? q :
+	    p->id % p->nqueues;
+	struct epoll_event ev = {
+		.events = EPOLLIN | (on ? EPOLLOUT : 0), .data.u64 = p->id,
+	};
+	int epfd = __atomic_load_n(&p->epfds[r], __ATOMIC_RELAXED);
+	int fd = port_fd(p, q);
+
+	/* ENOENT: the reader stopped watching the fd (it failed, or the
+	 * port is detached); nothing to wait for then. */
+	if (epfd >= 0 && fd >= 0)
+		epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
 }
 
 void

@@ -40,8 +40,9 @@
  * only its owner worker (port_reads) reads it.  That is safe for a channel
  * whose writes keep message boundaries (a datagram or seqpacket socket:
  * each write(2) is one whole frame, and the kernel serialises concurrent
- * writers); a byte-stream type must instead give the frames of other
- * workers to the owner, as its file explains.
+ * writers).  A byte-stream type must keep the frames of its several
+ * writers from interleaving and finish partial writes later: it does
+ * that in its tx hook (the data-path hooks below), as its file explains.
  *
  * The type opens and closes p->fds, which only the main thread touches.
  * Workers use a copy, p->qfds, through port_fd(): port_open publishes it
@@ -93,10 +94,13 @@
 	X(tx_oversize,  "dropped: longer than the egress port MTU allows") \
 	X(tx_down,      "dropped: egress port down") \
 	X(tx_errors,    "dropped: write to the egress port failed") \
+	X(tx_full,      "dropped: the egress queue or send buffer was full") \
 	X(learn_limit,  "sources not learned because of mac_limit") \
 	X(rx_sw_csum,   "received with a partial checksum, completed in software") \
 	X(rx_sw_gso,    "super-frames received, cut into frames in software") \
-	X(rx_bad_offload, "dropped: offload header that does not fit the frame")
+	X(rx_bad_offload, "dropped: offload header that does not fit the frame") \
+	X(tx_sw_csum,   "sent with a partial checksum completed in software") \
+	X(tx_sw_gso,    "super-frames cut into frames in software to send")
 
 struct port_counters {
 #define X(name, help) uint64_t name;
@@ -123,6 +127,49 @@ struct json_t;
 #define PORT_CAP_MMSG		0x2u	/* fds are datagram-like sockets:
 					 * the worker reads a batch with one
 					 * recvmmsg(2) */
+#define PORT_CAP_IO		0x4u	/* the type moves frames itself:
+					 * rx/tx hooks (see below) */
+/* Not a capability of the type but of an open port (p->io): its fds
+ * carry no virtio-net header while the switch's frames do. */
+#define PORT_IO_BARE		0x100u
+
+/*
+ * Data-path hooks, for a type whose channel is not "one read(2) or
+ * recvmmsg(2) message = one frame, one write(2) = one frame" (a byte
+ * stream with a length before each frame, a tunnel with a header of its
+ * own and several remotes).  TAPs and packet sockets do not use them:
+ * the worker reads and writes those itself, and tests p->io once per
+ * batch and per egress frame to know that (0 for them).
+ *
+ * Frames cross the hooks without a virtio-net header, in either
+ * direction: a port of such a type is always bare (PORT_IO_BARE when
+ * offload = yes).  The worker puts an empty header in front of what rx
+ * gives it, and finishes in software what a frame's header leaves to do
+ * (a GSO super-frame cut into frames, a partial checksum completed)
+ * before it calls tx, so a type never sees an offload.
+ *
+ * struct port_rxb: the worker's buffer slots for one rx call.  A type
+ * that needs to say more about each frame (which remote it came from)
+ * adds a field indexed like len[].
+ */
+#define PORT_RX_BATCH 32
+
+struct port_rxb {
+	unsigned want;			/* read at most this many frames */
+	size_t room;			/* bytes frame[i] has room for */
+	uint8_t *frame[PORT_RX_BATCH];	/* where frame i goes */
+	size_t len[PORT_RX_BATCH];	/* out: frame i's length */
+};
+
+/* One frame for tx: iov[0..niov) hold its len bytes (Ethernet header
+ * first; no virtio-net header).  A type that sends to one of several
+ * remotes adds the remote here. */
+struct iovec;
+struct port_txf {
+	const struct iovec *iov;
+	int niov;
+	size_t len;
+};
 
 /*
  * A port type: one of these per port_<type>.c, listed in port_types[]
@@ -171,6 +218,28 @@ struct port_type {
 	 * when there is none such.  NULL: no remotes. */
 	const char *(*remote_name)(const struct port *p, uint16_t idx,
 	    char *buf);
+
+	/* Data path (PORT_CAP_IO only; see the data-path hooks above). */
+
+	/* Read up to b->want frames of queue q's channel into b->frame[],
+	 * their lengths into b->len[].  Returns how many (0: none now), or
+	 * -errno when the channel failed for good: the worker then stops
+	 * watching it and posts PORT_EV_FD_FAILED with that error (log it
+	 * first if it says more than strerror; -EPIPE: the peer left).
+	 * What the type itself drops (bad framing) it counts on queue q.
+	 * The fd may be -1 (closed meanwhile): return 0.  Worker q only:
+	 * a single-channel type is read by its owner worker alone. */
+	int (*rx)(struct port *p, unsigned q, struct port_rxb *b);
+	/* Send one frame from worker q, or take it to send later.  0: sent
+	 * or taken; -EAGAIN: no room (counted tx_full); -EBADF: closed
+	 * meanwhile (tx_down); any other -errno: tx_errors.  Every worker
+	 * calls it, at the same time on a single-channel type, which
+	 * serialises as its file explains. */
+	int (*tx)(struct port *p, unsigned q, const struct port_txf *f);
+	/* Queue q's channel has room again after the type asked for it
+	 * (port_want_room): send what it kept.  The reading worker of q.
+	 * NULL: the type never keeps frames. */
+	void (*tx_room)(struct port *p, unsigned q);
 };
 
 /* The types, NULL-terminated; the first is the default. */
@@ -187,6 +256,11 @@ extern const struct port_type port_type_vxlan;
  */
 extern const struct port_type port_type_dummy;
 extern const struct port_type port_type_dummy1;
+/* "dummy_bare": as dummy, without a virtio-net header whatever offload
+ * says; "dummy_io": as dummy1, without one, through the data-path
+ * hooks (PORT_CAP_IO). */
+extern const struct port_type port_type_dummy_bare;
+extern const struct port_type port_type_dummy_io;
 /* Make t known to the configuration (conf_type_find) too, and with
  * as_default the type of ports that do not say.  Tests, before anything
  * else. */
@@ -227,10 +301,20 @@ struct port {
 	bool away;			/* main thread: open on an interface
 					 * that left its namespace (holds) */
 	bool vnet;			/* immutable while open: its fds carry
-					 * a virtio-net header (always when
-					 * the switch's frames do; a type may
-					 * add one when they do not, for
-					 * PORT_CAP_MMSG ports only) */
+					 * a virtio-net header (a type may
+					 * add one when the switch's frames
+					 * do not, for PORT_CAP_MMSG ports
+					 * only; one without it while they
+					 * do is bare: PORT_IO_BARE) */
+	unsigned io;			/* immutable while open: what the
+					 * data path must do other than
+					 * read(2)/write(2) a TAP's way:
+					 * PORT_CAP_MMSG, PORT_CAP_IO,
+					 * PORT_IO_BARE; 0 for a TAP */
+	int *epfds;			/* [nqueues] main thread
+					 * (worker_attach): the epoll set of
+					 * worker q, if it reads fd q
+					 * (port_want_room); else -1 */
 	bool mtu_follows;		/* main thread: the MTU is the
 					 * interface's (system) */
 	bool attached;			/* main thread: workers watch the fds */
@@ -299,6 +383,12 @@ port_max_frame(const struct port *p)
 {
 	return __atomic_load_n(&p->max_frame, __ATOMIC_RELAXED);
 }
+
+/* A PORT_CAP_IO type that keeps frames of queue q to send later asks
+ * (on) to have its tx_room hook called when the channel has room, or
+ * (off) no longer.  Any worker; the type serialises on and off with
+ * what it keeps (worker.c). */
+void port_want_room(struct port *p, unsigned q, bool on);
 
 /* Sum the per-queue counters of p into *sum.  Any thread. */
 void port_counters_sum(const struct port *p, struct port_counters *sum);

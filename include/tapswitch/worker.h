@@ -32,6 +32,19 @@
  * announces is finished in software.  TAP fds take no mmsg calls and
  * keep the one read/one write path.
  *
+ * A port whose channel is not one message per frame (PORT_CAP_IO: a
+ * byte stream, a tunnel) is read and written through its type's hooks
+ * (port.h), which get the worker's slots and iovecs.  A port whose
+ * channel takes no virtio-net header while the switch's frames have one
+ * (PORT_IO_BARE) gets an empty header put before what it sends, and what
+ * it is sent has no header; a frame for it that leaves work to the
+ * device (a GSO super-frame, a partial checksum) is finished in software
+ * for it alone, into the segmentation buffer, and sent as the frames a
+ * NIC would have made (gso.h).  A TAP is told apart from all of these by
+ * one test of p->io, once per batch read and once per frame sent: the
+ * TAP's send path is inlined apart without the others' tests
+ * (bench/insns: 465 instructions per 60-byte frame, 466 before).
+ *
  * With io_uring = yes the loop is the same, but the reads of one fd go
  * out as one io_uring submission and the writes of a batch as another.
  * Every request is RWF_NOWAIT, so it completes (or fails with EAGAIN)

@@ -996,12 +996,363 @@ START_TEST(test_worker_bursts)
 	/* Port N - 1: what was written plus what failed is everything, and
 	 * its full queue failed some. */
 	counters(name[N - 1], &pc);
-	ck_assert_uint_eq(pc.tx_packets + pc.tx_errors, seq);
-	ck_assert_uint_gt(pc.tx_errors, 0);
+	ck_assert_uint_eq(pc.tx_packets + pc.tx_full, seq);
+	ck_assert_uint_gt(pc.tx_full, 0);
+	ck_assert_uint_eq(pc.tx_errors, 0);
 	counters(name[1], &pc);
 	ck_assert_uint_eq(pc.tx_packets, seq);
 	ck_assert_uint_eq(pc.tx_errors, 0);
 	ck_assert_uint_eq(pc.tx_bytes, (uint64_t)seq * 100);
+	sw_destroy(sw);
+}
+END_TEST
+
+/*
+ * Bare ports (PORT_IO_BARE): with offload = yes, a port whose channel
+ * takes no virtio-net header gets what the others get as super-frames or
+ * with a partial checksum finished in software, for it alone.  The
+ * frames are the kernel's own (gso_data.h): what a bare port receives
+ * must be, byte for byte, what the kernel made of the same frame with
+ * offloads off.
+ */
+struct gso_case {
+	const char *name;
+	struct {
+		unsigned flags, gso_type, hdr_len, gso_size, csum_start,
+		    csum_offset;
+	} vh;
+	const uint8_t *in;
+	size_t in_len;
+	const uint8_t *out;	/* the kernel's frames, back to back */
+	const size_t *lens;
+	size_t nseg;
+};
+
+#include "gso_data.h"
+
+static struct virtio_net_hdr
+case_vh(const struct gso_case *c, size_t shift)
+{
+	return (struct virtio_net_hdr){
+		.flags = (uint8_t)c->vh.flags,
+		.gso_type = (uint8_t)c->vh.gso_type,
+		.hdr_len = htole16((uint16_t)(c->vh.hdr_len ?
+		    c->vh.hdr_len + shift : 0)),
+		.gso_size = htole16((uint16_t)c->vh.gso_size),
+		.csum_start = htole16((uint16_t)(c->vh.csum_start + shift)),
+		.csum_offset = htole16((uint16_t)c->vh.csum_offset),
+	};
+}
+
+/* f[0..len) with the 802.1Q tag tci after the addresses, into dst. */
+static size_t
+tag_into(uint8_t *dst, const uint8_t *f, size_t len, uint16_t tci)
+{
+	memcpy(dst, f, 12);
+	dst[12] = 0x81;
+	dst[13] = 0x00;
+	dst[14] = (uint8_t)(tci >> 8);
+	dst[15] = (uint8_t)tci;
+	memcpy(dst + 16, f + 12, len - 12);
+	return len + 4;
+}
+
+/* One frame from a bare port's peer (no header), at most 2 s away. */
+static ssize_t
+collect_bare(const char *name, unsigned q, uint8_t *buf, size_t size)
+{
+	struct pollfd pfd = { .fd = peer(name, q), .events = POLLIN };
+
+	if (poll(&pfd, 1, 2000) != 1)
+		return -1;
+	return read(pfd.fd, buf, size);
+}
+
+/* The kernel's frames of case c, as the bare port called name must
+ * receive them: tagged with tci, or untagged (tci < 0). */
+static void
+expect_kernel_frames(const char *name, const struct gso_case *c, int tci)
+{
+	static uint8_t g[70000], want[2048];
+	size_t o = 0;
+
+	for (size_t k = 0; k < c->nseg; k++) {
+		size_t n = c->lens[k];
+		const uint8_t *w = c->out + o;
+
+		if (tci >= 0) {
+			n = tag_into(want, w, n, (uint16_t)tci);
+			w = want;
+		}
+		ck_assert_int_eq(collect_bare(name, 0, g, sizeof(g)),
+		    (ssize_t)n);
+		ck_assert_msg(memcmp(g, w, n) == 0, "%s: frame %zu of %s "
+		    "differs from the kernel's", name, k, c->name);
+		o += c->lens[k];
+	}
+}
+
+static const struct gso_case *
+kernel_case(const char *name)
+{
+	static const struct {
+		const struct gso_case *c;
+		size_t n;
+	} groups[] = {
+		{ tcp4_cases, ARRAY_SIZE(tcp4_cases) },
+		{ tcp4opt_cases, ARRAY_SIZE(tcp4opt_cases) },
+		{ tcp6_cases, ARRAY_SIZE(tcp6_cases) },
+		{ udp4_cases, ARRAY_SIZE(udp4_cases) },
+		{ udp6_cases, ARRAY_SIZE(udp6_cases) },
+		{ tcp4cwr_cases, ARRAY_SIZE(tcp4cwr_cases) },
+	};
+
+	for (size_t g = 0; g < ARRAY_SIZE(groups); g++)
+		for (size_t i = 0; i < groups[g].n; i++)
+			if (strcmp(groups[g].c[i].name, name) == 0)
+				return &groups[g].c[i];
+	ck_abort_msg("no case %s", name);
+	return NULL;
+}
+
+/*
+ * TCP over IPv4 and IPv6 super-frames, untagged from an access port and
+ * tagged from a trunk: a bare access port gets the kernel's segments, a
+ * bare trunk the same tagged; the ports with a header get the
+ * super-frame itself, once.
+ */
+START_TEST(test_worker_bare_sw_gso)
+{
+	static const char *const names[] = { "tcp4_1", "tcp4opt_0",
+	    "tcp6_1", "tcp4cwr_0" };
+	struct conf_port ports[4];
+	static uint8_t f[70000], g[70000];
+	struct virtio_net_hdr vh, got;
+	struct port_counters pc;
+	uint64_t segs = 0;
+
+	port_conf(&ports[0], "a", "vlan", "10", NULL, NULL);
+	port_conf(&ports[1], "t", "trunk", "10", NULL, NULL);
+	port_conf(&ports[2], "b", "type", "dummy_bare", "vlan", "10");
+	port_conf(&ports[3], "bt", "type", "dummy_bare", "trunk", "10");
+	sw_up(1, true, ports, 4);
+
+	for (size_t n = 0; n < ARRAY_SIZE(names); n++) {
+		const struct gso_case *c = kernel_case(names[n]);
+		size_t len;
+
+		ck_assert_uint_ne(c->vh.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+		segs += c->nseg;
+		/* Untagged, from the access port. */
+		vh = case_vh(c, 0);
+		inject("a", 0, &vh, c->in, c->in_len);
+		expect_kernel_frames("b", c, NO_TAG);
+		expect_kernel_frames("bt", c, 10);
+		ck_assert_int_eq(collect("t", 0, &got, g, sizeof(g)),
+		    (ssize_t)c->in_len + 4);
+		ck_assert_uint_eq(got.gso_type, c->vh.gso_type);
+		ck_assert_uint_eq(le16toh(got.csum_start),
+		    c->vh.csum_start + 4);
+		/* Tagged (priority 5), from the trunk. */
+		len = tag_into(f, c->in, c->in_len, 0xa00a);
+		vh = case_vh(c, 4);
+		inject("t", 0, &vh, f, len);
+		expect_kernel_frames("b", c, NO_TAG);
+		expect_kernel_frames("bt", c, 0xa00a);
+		ck_assert_int_eq(collect("a", 0, &got, g, sizeof(g)),
+		    (ssize_t)c->in_len);
+		ck_assert_mem_eq(g, c->in, c->in_len);
+		ck_assert_uint_eq(le16toh(got.gso_size), c->vh.gso_size);
+	}
+	ck_assert(quiet("b", 0) && quiet("bt", 0));
+	counters("b", &pc);
+	ck_assert_uint_eq(pc.tx_sw_gso, 2 * ARRAY_SIZE(names));
+	ck_assert_uint_eq(pc.tx_packets, 2 * segs);
+	ck_assert_uint_eq(pc.tx_sw_csum, 0);
+	counters("t", &pc);
+	ck_assert_uint_eq(pc.tx_sw_gso, 0);
+	ck_assert_uint_eq(pc.tx_packets, ARRAY_SIZE(names));
+	counters("a", &pc);
+	ck_assert_uint_eq(pc.tx_sw_gso, 0);
+	ck_assert_uint_eq(pc.tx_packets, ARRAY_SIZE(names));
+	sw_destroy(sw);
+}
+END_TEST
+
+/* A partial checksum (TCP over IPv4 and IPv6): completed for the bare
+ * port as the kernel completed it; the other port still gets it
+ * partial, unchanged.  A bare port's own frames reach the others behind
+ * an empty header. */
+START_TEST(test_worker_bare_sw_csum)
+{
+	static const char *const names[] = { "tcp4_0", "tcp6_0" };
+	struct conf_port ports[2];
+	static uint8_t g[2048];
+	struct virtio_net_hdr vh, got;
+	struct port_counters pc;
+	uint8_t f[256];
+
+	port_conf(&ports[0], "a", NULL, NULL, NULL, NULL);
+	port_conf(&ports[1], "b", "type", "dummy_bare", NULL, NULL);
+	sw_up(1, true, ports, 2);
+	for (size_t n = 0; n < ARRAY_SIZE(names); n++) {
+		const struct gso_case *c = kernel_case(names[n]);
+
+		ck_assert_uint_eq(c->nseg, 1);
+		vh = case_vh(c, 0);
+		inject("a", 0, &vh, c->in, c->in_len);
+		expect_kernel_frames("b", c, NO_TAG);
+	}
+	/* From the bare port: the other gets it behind a zeroed header. */
+	make_frame(f, 100, MAC_BCAST, MAC_B, NO_TAG);
+	ck_assert_int_eq(write(peer("b", 0), f, 100), 100);
+	memset(&got, 0xee, sizeof(got));
+	ck_assert_int_eq(collect("a", 0, &got, g, sizeof(g)), 100);
+	ck_assert_mem_eq(g, f, 100);
+	ck_assert_uint_eq(got.flags, 0);
+	ck_assert_uint_eq(got.gso_type, VIRTIO_NET_HDR_GSO_NONE);
+	ck_assert_uint_eq(got.csum_start, 0);
+	/* Plain frames cross to the bare port as they are. */
+	make_frame(f, 64, MAC_B, MAC_A, NO_TAG);
+	inject("a", 0, NULL, f, 64);
+	ck_assert_int_eq(collect_bare("b", 0, g, sizeof(g)), 64);
+	ck_assert_mem_eq(g, f, 64);
+	counters("b", &pc);
+	ck_assert_uint_eq(pc.tx_sw_csum, 2);
+	ck_assert_uint_eq(pc.tx_sw_gso, 0);
+	ck_assert_uint_eq(pc.tx_packets, 3);
+	ck_assert_uint_eq(pc.rx_packets, 1);
+	sw_destroy(sw);
+}
+END_TEST
+
+/* A header that does not fit its frame is counted on the bare port and
+ * hurts nothing else; segments over the bare port's MTU are counted
+ * too. */
+START_TEST(test_worker_bare_bad_offload)
+{
+	const struct gso_case *c = kernel_case("tcp4_1");
+	struct conf_port ports[3];
+	static uint8_t g[2048];
+	struct virtio_net_hdr vh;
+	struct port_counters pc;
+	uint8_t f[256];
+
+	port_conf(&ports[0], "a", NULL, NULL, NULL, NULL);
+	port_conf(&ports[1], "b", "type", "dummy_bare", NULL, NULL);
+	port_conf(&ports[2], "small", "type", "dummy_bare", "mtu", "100");
+	sw_up(1, true, ports, 3);
+	vh = case_vh(c, 0);
+	vh.csum_start = htole16(20);	/* not the TCP checksum */
+	inject("a", 0, &vh, c->in, c->in_len);
+	/* Segments of 88 bytes of payload and 66 of headers: over 100. */
+	vh = case_vh(c, 0);
+	inject("a", 0, &vh, c->in, c->in_len);
+	expect_kernel_frames("b", c, NO_TAG);
+	make_frame(f, 80, MAC_BCAST, MAC_A, NO_TAG);
+	inject("a", 0, NULL, f, 80);
+	ck_assert_int_eq(collect_bare("b", 0, g, sizeof(g)), 80);
+	/* The last segment fits (44 bytes of payload). */
+	ck_assert_int_eq(collect_bare("small", 0, g, sizeof(g)),
+	    (ssize_t)c->lens[c->nseg - 1]);
+	{
+		size_t o = 0;
+
+		for (size_t k = 0; k + 1 < c->nseg; k++)
+			o += c->lens[k];
+		ck_assert_mem_eq(g, c->out + o, c->lens[c->nseg - 1]);
+	}
+	ck_assert_int_eq(collect_bare("small", 0, g, sizeof(g)), 80);
+	ck_assert(quiet("b", 0) && quiet("small", 0));
+	counters("b", &pc);
+	ck_assert_uint_eq(pc.tx_errors, 1);
+	ck_assert_uint_eq(pc.tx_sw_gso, 1);
+	counters("small", &pc);
+	ck_assert_uint_eq(pc.tx_errors, 1);
+	ck_assert_uint_eq(pc.tx_oversize, c->nseg - 1);
+	ck_assert_uint_eq(pc.tx_packets, 2);	/* the last segment, f */
+	sw_destroy(sw);
+}
+END_TEST
+
+/*
+ * The data-path hooks (PORT_CAP_IO), through dummy_io, with and without
+ * offload and with 2 workers: frames cross in both directions without a
+ * header on the hook side, a super-frame is cut before tx sees it, and
+ * a full channel counts tx_full; the peer leaving closes the port.
+ */
+START_TEST(test_worker_io_hooks)
+{
+	bool offload = _i;
+	const struct gso_case *c = kernel_case("tcp6_1");
+	struct conf_port ports[2];
+	static uint8_t g[2048], sf[70000];
+	struct virtio_net_hdr vh, got;
+	struct port_counters pc;
+	struct timespec ts = { 0, 10000000 };
+	uint8_t f[256];
+	struct port *io;
+	int i;
+
+	port_conf(&ports[0], "a", NULL, NULL, NULL, NULL);
+	port_conf(&ports[1], "io", "type", "dummy_io", NULL, NULL);
+	sw_up(2, offload, ports, 2);
+	io = sw_port_find(sw, "io");
+	ck_assert_uint_eq(io->io & PORT_CAP_IO, PORT_CAP_IO);
+	ck_assert_uint_eq(!!(io->io & PORT_IO_BARE), offload);
+	for (unsigned q = 0; q < 2; q++) {
+		make_frame(f, 100 + q, MAC_BCAST, MAC_A, NO_TAG);
+		inject("a", q, NULL, f, 100 + q);
+		ck_assert_int_eq(collect_bare("io", 0, g, sizeof(g)),
+		    100 + (ssize_t)q);
+		ck_assert_mem_eq(g, f, 100 + q);
+	}
+	make_frame(f, 90, MAC_A, MAC_C, NO_TAG);
+	ck_assert_int_eq(write(peer("io", 0), f, 90), 90);
+	memset(&got, 0xee, sizeof(got));
+	ck_assert_int_eq(collect("a", io->id % 2, &got, g, sizeof(g)), 90);
+	ck_assert_mem_eq(g, f, 90);
+	if (offload) {
+		ck_assert_uint_eq(got.gso_type, 0);
+		ck_assert_uint_eq(got.flags, 0);
+		/* To C, learned behind io: segmented before tx. */
+		vh = case_vh(c, 0);
+		memcpy(sf, c->in, c->in_len);
+		memcpy(sf, MAC_C, 6);
+		inject("a", 0, &vh, sf, c->in_len);
+		for (size_t k = 0, o = 0; k < c->nseg; k++) {
+			ck_assert_int_eq(collect_bare("io", 0, g, sizeof(g)),
+			    (ssize_t)c->lens[k]);
+			ck_assert_mem_eq(g + 6, c->out + o + 6,
+			    c->lens[k] - 6);
+			o += c->lens[k];
+		}
+	}
+	/* The peer stops reading: its channel fills, drops are tx_full. */
+	ck_assert_int_eq(setsockopt(io->fds[0], SOL_SOCKET, SO_SNDBUF,
+	    &(int){ 1 }, sizeof(int)), 0);
+	for (i = 0; i < 40; i++) {
+		make_frame(f, 200, MAC_C, MAC_A, NO_TAG);
+		inject("a", 0, NULL, f, 200);
+	}
+	for (i = 0; i < 300; i++) {
+		counters("io", &pc);
+		if (pc.tx_full > 0 && pc.tx_full + pc.tx_packets ==
+		    40 + 2 + (offload ? c->nseg : 0))
+			break;
+		nanosleep(&ts, NULL);
+	}
+	ck_assert_uint_gt(pc.tx_full, 0);
+	ck_assert_uint_eq(pc.tx_errors, 0);
+	/* The peer goes: the port closes. */
+	close(port_dummy_peer(io, 0));
+	((int *)io->priv)[0] = -1;
+	for (i = 0; i < 300 && io->opened; i++) {
+		sw_events(sw);
+		nanosleep(&ts, NULL);
+	}
+	ck_assert(!io->opened);
+	ck_assert(!port_is_up(io));
 	sw_destroy(sw);
 }
 END_TEST
@@ -1123,6 +1474,10 @@ worker_tests(TCase *tc)
 	tcase_add_test(tc, test_worker_port_closed_meanwhile);
 	tcase_add_test(tc, test_worker_busy_poll);
 	tcase_add_test(tc, test_worker_bursts);
+	tcase_add_test(tc, test_worker_bare_sw_gso);
+	tcase_add_test(tc, test_worker_bare_sw_csum);
+	tcase_add_test(tc, test_worker_bare_bad_offload);
+	tcase_add_loop_test(tc, test_worker_io_hooks, 0, 2);
 }
 
 static Suite *
@@ -1165,5 +1520,7 @@ main(void)
 	/* Ports are socketpairs: no root, no interfaces. */
 	port_type_register_test(&port_type_dummy, true);
 	port_type_register_test(&port_type_dummy1, false);
+	port_type_register_test(&port_type_dummy_bare, false);
+	port_type_register_test(&port_type_dummy_io, false);
 	return unit_run(fwd_suite());
 }
