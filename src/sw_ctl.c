@@ -381,27 +381,33 @@ fdb_entry_cmp(const void *a, const void *b)
 }
 
 /*
- * Append port id's name to the page as a JSON string.  Port names are
- * plain (conf_port_name_valid: letters, digits, '_', '.', '-'), so they
- * are copied as they are; anything else would go through jansson.
+ * Append port id's name to the page as a JSON string, and for a port
+ * with remotes (vxlan), "remote" with the address of the entry's.  Port
+ * names are plain (conf_port_name_valid: letters, digits, '_', '.',
+ * '-') and addresses are digits, letters, '.' and ':', so they are
+ * copied as they are; anything else would go through jansson.
  */
 static void
-fdb_put_port(struct sw *sw, uint32_t id, FILE *f)
+fdb_put_port(struct sw *sw, uint32_t id, uint16_t remote, FILE *f)
 {
 	const struct port *p = port_table_get(sw_dp(sw)->ports, id);
-	const char *name = p ? p->conf.name : "?";
+	const char *name = p ? p->conf.name : "?", *addr;
+	char buf[64];
 	json_t *j;
 
 	if (conf_port_name_valid(name)) {
 		fputc('"', f);
 		fputs(name, f);
 		fputc('"', f);
-		return;
+	} else {
+		j = json_string(name);
+		if (!j || json_dumpf(j, f, JSON_ENCODE_ANY) < 0)
+			fputs("\"?\"", f);
+		json_decref(j);
 	}
-	j = json_string(name);
-	if (!j || json_dumpf(j, f, JSON_ENCODE_ANY) < 0)
-		fputs("\"?\"", f);
-	json_decref(j);
+	if (p && p->type->remote_name &&
+	    (addr = p->type->remote_name(p, remote, buf)) != NULL)
+		fprintf(f, ",\"remote\":\"%s\"", addr);
 }
 
 /* The page is written as text (ctl_register_text): a tree of json_t
@@ -466,7 +472,7 @@ h_fdb_show(void *arg, json_t *params, struct ctl_err *err)
 
 		fprintf(f, "%s{\"mac\":\"%s\",\"vlan\":%u,\"port\":",
 		    i ? "," : "", mac_format(e->mac, mac), e->vid);
-		fdb_put_port(sw, e->port, f);
+		fdb_put_port(sw, e->port, e->remote, f);
 		fprintf(f, ",\"age_s\":%u,\"static\":%s}",
 		    e->is_static || e->last_seen > now ? 0 :
 		    now - e->last_seen, e->is_static ? "true" : "false");
@@ -486,7 +492,9 @@ h_fdb_add(void *arg, json_t *params, struct ctl_err *err)
 {
 	struct sw *sw = arg;
 	uint8_t mac[ETH_ADDR_LEN];
-	uint16_t vid = 0;
+	uint16_t vid = 0, remote = 0;
+	json_t *jr = json_object_get(params, "remote");
+	char *msg = NULL, buf[64];
 	struct port *p;
 	bool absent;
 	int r;
@@ -496,6 +504,29 @@ h_fdb_add(void *arg, json_t *params, struct ctl_err *err)
 	p = param_port(sw, params, "port", true, &absent, err);
 	if (!p)
 		return NULL;
+	if (jr && !json_is_string(jr)) {
+		ctl_error(err, CTL_E_PARAMS, "parameter \"remote\" must be an "
+		    "address (a string)");
+		return NULL;
+	}
+	if (jr && !p->type->remote_index) {
+		ctl_error(err, CTL_E_PARAMS, "port %s has no remotes: remote= "
+		    "is for ports that reach other hosts (type vxlan)",
+		    p->conf.name);
+		return NULL;
+	}
+	if (jr && p->type->remote_index(p, json_string_value(jr), &remote,
+	    &msg) < 0) {
+		ctl_error(err, CTL_E_PARAMS, "%s", msg);
+		free(msg);
+		return NULL;
+	}
+	if (!jr && p->type->remote_name && p->type->remote_name(p, 1, buf)) {
+		ctl_error(err, CTL_E_PARAMS, "port %s reaches several hosts: "
+		    "say which one the address is behind with remote=ADDRESS",
+		    p->conf.name);
+		return NULL;
+	}
 	r = param_vlan(params, "vlan", &vid, err);
 	if (r < 0)
 		return NULL;
@@ -518,7 +549,7 @@ h_fdb_add(void *arg, json_t *params, struct ctl_err *err)
 		    "station's address");
 		return NULL;
 	}
-	if (fdb_add_static(sw_fdb(sw), vid, mac, p->id, 0) < 0) {
+	if (fdb_add_static(sw_fdb(sw), vid, mac, p->id, remote) < 0) {
 		ctl_error(err, CTL_E_FAILED, "the MAC table is full (fdb_size "
 		    "%u); flush it or raise fdb_size", sw_conf(sw)->sw.fdb_size);
 		return NULL;
@@ -667,7 +698,7 @@ sw_ctl_register(struct sw *sw, struct ctl *ctl)
 	ctl_register_text(ctl, "fdb.show", "[port], [vlan], [limit], [after]",
 	    "the MAC table, a page at a time",
 	    CTL_READONLY, h_fdb_show, sw);
-	ctl_register(ctl, "fdb.add", "mac, port, [vlan]",
+	ctl_register(ctl, "fdb.add", "mac, port, [vlan], [remote]",
 	    "add a static MAC entry", CTL_MUTATING, h_fdb_add, sw);
 	ctl_register(ctl, "fdb.del", "mac, [vlan]", "remove MAC entries",
 	    CTL_MUTATING, h_fdb_del, sw);

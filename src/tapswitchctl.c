@@ -104,6 +104,7 @@ static const struct cmd_key fdb_show_keys[] = {
 static const struct cmd_key fdb_add_keys[] = {
 	{ "port", ARG_STRING, true, "NAME" },
 	{ "vlan", ARG_VLAN, false, "N" },
+	{ "remote", ARG_STRING, false, "ADDRESS" },
 	{ NULL, 0, false, NULL },
 };
 
@@ -139,7 +140,8 @@ static const struct cmd cmds[] = {
 	{ .noun = "fdb", .verb = "show", .synopsis = "[port=NAME] [vlan=N]",
 	  .help = "show the MAC table",
 	  .method = "fdb.show", .keys = fdb_show_keys, .paged = true },
-	{ .noun = "fdb", .verb = "add", .synopsis = "MAC port=NAME [vlan=N]",
+	{ .noun = "fdb", .verb = "add",
+	  .synopsis = "MAC port=NAME [vlan=N] [remote=ADDRESS]",
 	  .help = "add a static MAC entry",
 	  .method = "fdb.add", .min_args = 1, .max_args = 1,
 	  .arg_param = "mac", .arg_meta = "MAC", .keys = fdb_add_keys },
@@ -1274,6 +1276,7 @@ struct fdb_row {
 	uint8_t mac[ETH_ADDR_LEN];
 	uint16_t vlan;
 	uint32_t port;			/* index into fdb_list.names */
+	uint32_t remote;		/* the same + 1; 0: none */
 	uint32_t age;
 	bool is_static;
 };
@@ -1286,6 +1289,7 @@ struct fdb_list {
 	size_t n_names;
 	uint32_t *index;		/* hash of names: index + 1, 0 free */
 	size_t index_size;		/* a power of two */
+	bool remotes;			/* some entry has a remote */
 };
 
 static uint32_t
@@ -1344,7 +1348,7 @@ fdb_port_name(struct fdb_list *l, const char *name)
 static bool
 fdb_take_page(struct fdb_list *l, json_t *entries)
 {
-	json_t *e, *mac, *vlan, *port, *age, *st;
+	json_t *e, *mac, *vlan, *port, *age, *st, *rem;
 	struct fdb_row *r;
 	size_t i;
 
@@ -1356,7 +1360,8 @@ fdb_take_page(struct fdb_list *l, json_t *entries)
 		port = json_object_get(e, "port");
 		age = json_object_get(e, "age_s");
 		st = json_object_get(e, "static");
-		if (!json_is_string(mac) || !json_is_integer(vlan) ||
+		rem = json_object_get(e, "remote");
+		if ((rem && !json_is_string(rem)) || !json_is_string(mac) || !json_is_integer(vlan) ||
 		    !json_is_string(port) || !json_is_integer(age) ||
 		    !json_is_boolean(st) || json_integer_value(vlan) < 0 ||
 		    json_integer_value(vlan) > 4095 ||
@@ -1372,6 +1377,9 @@ fdb_take_page(struct fdb_list *l, json_t *entries)
 			return false;
 		r->vlan = (uint16_t)json_integer_value(vlan);
 		r->port = fdb_port_name(l, json_string_value(port));
+		r->remote = rem ? fdb_port_name(l, json_string_value(rem)) + 1 :
+		    0;
+		l->remotes |= rem != NULL;
 		r->age = (uint32_t)json_integer_value(age);
 		r->is_static = json_is_true(st);
 		l->n++;
@@ -1392,7 +1400,7 @@ fdb_row_cmp(const void *a, const void *b)
 /* The cells of a row, for table_print_row. */
 struct fdb_cells {
 	char mac[MAC_STR_LEN], vlan[8], age[16];
-	const char *row[5];
+	const char *row[6];
 };
 
 static void
@@ -1411,25 +1419,28 @@ fdb_cells(const struct fdb_list *l, const struct fdb_row *r,
 	c->row[2] = l->names[r->port];
 	c->row[3] = c->age;
 	c->row[4] = r->is_static ? "yes" : "no";
+	c->row[5] = r->remote ? l->names[r->remote - 1] : "-";
 }
 
 /* The table, as table_print() would print it, without a cell per string. */
 static void
 fdb_print_table(const struct fdb_list *l)
 {
+	/* REMOTE only when a port has remotes (vxlan). */
 	static const char *const heads[] = {
-		"MAC", "VLAN", "PORT", "AGE", "STATIC",
+		"MAC", "VLAN", "PORT", "AGE", "STATIC", "REMOTE",
 	};
+	size_t ncol = l->remotes ? 6 : 5;
 	struct table t;
 	struct fdb_cells c;
 	size_t w[ARRAY_SIZE(heads)], i, k, len;
 
-	table_init(&t, ARRAY_SIZE(heads), heads, "lrlrl");
-	for (k = 0; k < ARRAY_SIZE(heads); k++)
+	table_init(&t, ncol, heads, "lrlrll");
+	for (k = 0; k < ncol; k++)
 		w[k] = strlen(heads[k]);
 	for (i = 0; i < l->n; i++) {
 		fdb_cells(l, &l->rows[i], &c);
-		for (k = 0; k < ARRAY_SIZE(heads); k++) {
+		for (k = 0; k < ncol; k++) {
 			len = strlen(c.row[k]);
 			if (len > w[k])
 				w[k] = len;
@@ -1457,10 +1468,14 @@ fdb_print_json(const struct fdb_list *l)
 		const struct fdb_row *r = &l->rows[i];
 
 		printf("    {\n      \"mac\": \"%s\",\n      \"vlan\": %u,\n"
-		    "      \"port\": %s,\n      \"age_s\": %u,\n"
-		    "      \"static\": %s\n    }%s\n", mac_format(r->mac, mac),
-		    r->vlan, l->names_json[r->port], r->age,
-		    r->is_static ? "true" : "false", i + 1 < l->n ? "," : "");
+		    "      \"port\": %s,\n", mac_format(r->mac, mac), r->vlan,
+		    l->names_json[r->port]);
+		if (r->remote)
+			printf("      \"remote\": %s,\n",
+			    l->names_json[r->remote - 1]);
+		printf("      \"age_s\": %u,\n      \"static\": %s\n    }%s\n",
+		    r->age, r->is_static ? "true" : "false",
+		    i + 1 < l->n ? "," : "");
 	}
 	printf("  ]\n}\n");
 }

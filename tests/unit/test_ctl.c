@@ -12,6 +12,7 @@
 
 #include "tapswitch/ctl.h"
 #include "tapswitch/log.h"
+#include "tapswitch/port.h"
 #include "tapswitch/sw.h"
 
 #include "unit.h"
@@ -396,6 +397,71 @@ START_TEST(test_permissions)
 	ck_assert_int_eq(err_code(r), CTL_E_PERM);
 	json_decref(r);
 	r = call_as(geteuid(), REQ("fdb.flush", "{}"));
+	ok(r);
+	json_decref(r);
+}
+END_TEST
+
+/* A port that reaches several hosts (vxlan): static entries say which
+ * one; fdb.show says it too. */
+START_TEST(test_fdb_remote)
+{
+	char req[512];
+	json_t *r, *e;
+
+	if (!conf_type_find("vxlan"))
+		port_type_register_test(&port_type_vxlan, false);
+	snprintf(req, sizeof(req), REQ("port.add", "{\"name\":\"vx\","
+	    "\"settings\":{\"type\":\"vxlan\",\"vni\":\"5\","
+	    "\"remote\":\"127.0.0.2, 127.0.0.3\",\"local\":\"127.0.0.1\","
+	    "\"dstport\":\"%d\",\"vlan\":\"10\"}}"),
+	    20000 + getpid() % 20000);
+	r = call(req);
+	ok(r);
+	json_decref(r);
+	r = call(REQ("fdb.add", "{\"mac\":\"02:00:00:00:00:51\","
+	    "\"port\":\"vx\",\"remote\":\"127.0.0.3\"}"));
+	ok(r);
+	json_decref(r);
+	/* Which remote: required with several, one of the port's. */
+	r = call(REQ("fdb.add", "{\"mac\":\"02:00:00:00:00:52\","
+	    "\"port\":\"vx\"}"));
+	ck_assert_int_eq(err_code(r), CTL_E_PARAMS);
+	ck_assert_str_eq(err_msg(r), "port vx reaches several hosts: say "
+	    "which one the address is behind with remote=ADDRESS");
+	json_decref(r);
+	r = call(REQ("fdb.add", "{\"mac\":\"02:00:00:00:00:52\","
+	    "\"port\":\"vx\",\"remote\":\"127.0.0.9\"}"));
+	ck_assert_int_eq(err_code(r), CTL_E_PARAMS);
+	ck_assert_str_eq(err_msg(r), "127.0.0.9 is not a remote of port vx "
+	    "(its remote = lists the hosts it sends to)");
+	json_decref(r);
+	r = call(REQ("fdb.add", "{\"mac\":\"02:00:00:00:00:52\","
+	    "\"port\":\"vx\",\"remote\":7}"));
+	ck_assert_int_eq(err_code(r), CTL_E_PARAMS);
+	json_decref(r);
+	r = call(REQ("fdb.add", "{\"mac\":\"02:00:00:00:00:52\","
+	    "\"port\":\"a\",\"remote\":\"127.0.0.2\"}"));
+	ck_assert_int_eq(err_code(r), CTL_E_PARAMS);
+	ck_assert_str_eq(err_msg(r), "port a has no remotes: remote= is for "
+	    "ports that reach other hosts (type vxlan)");
+	json_decref(r);
+	r = call(REQ("fdb.show", "{\"port\":\"vx\"}"));
+	e = json_array_get(json_object_get(ok(r), "entries"), 0);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_str_eq(json_string_value(json_object_get(e, "remote")),
+	    "127.0.0.3");
+	json_decref(r);
+	/* Ports without remotes say none. */
+	r = call(REQ("fdb.add", "{\"mac\":\"02:00:00:00:00:53\","
+	    "\"port\":\"a\"}"));
+	ok(r);
+	json_decref(r);
+	r = call(REQ("fdb.show", "{\"port\":\"a\"}"));
+	e = json_array_get(json_object_get(ok(r), "entries"), 0);
+	ck_assert_ptr_null(json_object_get(e, "remote"));
+	json_decref(r);
+	r = call(REQ("port.del", "{\"name\":\"vx\"}"));
 	ok(r);
 	json_decref(r);
 }
@@ -797,6 +863,7 @@ ctl_suite(void)
 	tcase_add_test(tc, test_port_add_del);
 	tcase_add_test(tc, test_permissions);
 	tcase_add_test(tc, test_fdb_methods);
+	tcase_add_test(tc, test_fdb_remote);
 	tcase_add_test(tc, test_fdb_pages);
 	tcase_add_test(tc, test_fdb_pages_big_table);
 	tcase_add_test(tc, test_stats);
