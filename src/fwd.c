@@ -31,7 +31,7 @@ ingress_vlan(const struct port *in, const struct frame_info *fi)
 
 void
 fwd_decide(const struct dp *dp, struct port *in, unsigned q,
-    const uint8_t *buf, size_t len, bool gso, uint32_t now,
+    const uint8_t *buf, size_t len, bool gso, uint16_t remote, uint32_t now,
     struct sw_counters *swc, struct fwd_decision *d)
 {
 	struct port_counters *c = &in->queues[q].ctr;
@@ -68,8 +68,8 @@ fwd_decide(const struct dp *dp, struct port *in, unsigned q,
 		return;
 	}
 
-	switch (fdb_learn(dp->fdb, d->vid, fi->src, in->id, 0, in->conf.mac_limit,
-	    now)) {
+	switch (fdb_learn(dp->fdb, d->vid, fi->src, in->id, remote,
+	    in->conf.mac_limit, now)) {
 	case FDB_REFRESHED:
 	case FDB_STATIC:
 		break;
@@ -92,7 +92,7 @@ fwd_decide(const struct dp *dp, struct port *in, unsigned q,
 		return;
 	}
 	if (!mac_is_multicast(fi->dst)) {
-		id = fdb_lookup(dp->fdb, d->vid, fi->dst, NULL);
+		id = fdb_lookup(dp->fdb, d->vid, fi->dst, &d->remote);
 		out = id == FDB_PORT_NONE ? NULL : port_table_get(dp->ports, id);
 		/* An entry whose port is going away, or a static entry for a
 		 * port outside the VLAN, is as good as no entry. */

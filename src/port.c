@@ -22,6 +22,7 @@
 const struct port_type *const port_types[] = {
 	&port_type_tap,
 	&port_type_system,
+	&port_type_vxlan,
 	NULL,
 };
 

@@ -36,6 +36,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -476,6 +477,217 @@ vxlan_open(struct port *p, bool vnet_hdr, unsigned *mtu, char **errp)
 	return 0;
 }
 
+static struct vxlan_port *
+vxlan_state(const struct port *p)
+{
+	return __atomic_load_n((struct vxlan_port *const *)&p->priv,
+	    __ATOMIC_ACQUIRE);
+}
+
+/*
+ * Data path.
+ */
+
+/* The port of p's endpoint whose VNI is vni, published and open; NULL
+ * if none.  Only datagrams that are not p's own come here. */
+static struct port *
+vxlan_sibling(const struct port *p, const struct vxlan_port *st, uint32_t vni)
+{
+	const struct port_set *set = port_table_set(p->pt);
+
+	for (unsigned i = 0; i < set->n; i++) {
+		struct port *o = set->ports[i];
+		const struct vxlan_port *so;
+
+		if (o->type == &port_type_vxlan && o != p &&
+		    (so = vxlan_state(o)) != NULL && so->ul == st->ul &&
+		    so->vni == vni)
+			return o;
+	}
+	return NULL;
+}
+
+/* The index of the remote with address a, or -1. */
+static int
+vxlan_remote_of(const struct vxlan_port *st, const struct in6_addr *a)
+{
+	for (unsigned i = 0; i < st->nremotes; i++)
+		if (memcmp(&st->remote[i], a, sizeof(*a)) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A datagram of len bytes, refused: counted received, and why not. */
+static void
+vxlan_drop(struct port *p, unsigned q, size_t len, size_t off)
+{
+	struct port_counters *c = &p->queues[q].ctr;
+
+	ctr_add(&c->rx_packets, 1);
+	ctr_add(&c->rx_bytes, len);
+	ctr_add((uint64_t *)((char *)c + off), 1);
+}
+
+#define DROP(p, q, len, name) \
+	vxlan_drop(p, q, len, offsetof(struct port_counters, name))
+
+/*
+ * Read up to b->want datagrams with one recvmmsg(2): the VXLAN header
+ * into a scratch, the frame straight into its slot.  Datagrams that are
+ * refused are counted, and the frames after them move down a slot (only
+ * bad input pays for that copy).  A runt inner frame is handed on as it
+ * is: the forwarding decision counts it (rx_runt).  Errors of the socket
+ * are not the port's end: an unconnected UDP socket reports nothing
+ * lasting.
+ */
+static int
+vxlan_rx(struct port *p, unsigned q, struct port_rxb *b)
+{
+	struct vxlan_port *st = vxlan_state(p);
+	struct mmsghdr mm[PORT_RX_BATCH];
+	struct iovec iov[PORT_RX_BATCH][2];
+	uint8_t hdr[PORT_RX_BATCH][VXLAN_HDR_LEN];
+	struct sockaddr_in6 from[PORT_RX_BATCH];
+	int fd = port_fd(p, q), r, n = 0;
+
+	if (fd < 0 || !st)
+		return 0;
+	for (unsigned i = 0; i < b->want; i++) {
+		iov[i][0] = (struct iovec){ hdr[i], VXLAN_HDR_LEN };
+		iov[i][1] = (struct iovec){ b->frame[i], b->room };
+		mm[i].msg_hdr = (struct msghdr){
+			.msg_name = &from[i], .msg_namelen = sizeof(from[i]),
+			.msg_iov = iov[i], .msg_iovlen = 2,
+		};
+	}
+	do
+		r = recvmmsg(fd, mm, b->want, MSG_DONTWAIT, NULL);
+	while (r < 0 && errno == EINTR);
+	if (r < 0) {
+		if (errno != EAGAIN && errno != EBADF)
+			log_rl(LOG_LVL_WARN, "port %s queue %u: recvmmsg: %s",
+			    p->conf.name, q, strerror(errno));
+		return 0;
+	}
+	for (int k = 0; k < r; k++) {
+		size_t len = mm[k].msg_len;
+		struct port *in = p;
+		const struct vxlan_port *ist = st;
+		struct in6_addr a;
+		uint32_t vni = 0;
+		int ri;
+
+		switch (vxlan_decode(hdr[k], len, &vni)) {
+		case VXLAN_RX_SHORT:
+			DROP(p, q, len, rx_tunnel_short);
+			continue;
+		case VXLAN_RX_FLAGS:
+			DROP(p, q, len, rx_tunnel_flags);
+			continue;
+		case VXLAN_RX_OK:
+		case VXLAN_RX_RUNT:
+			break;
+		}
+		if (vni != st->vni) {
+			in = vxlan_sibling(p, st, vni);
+			if (!in || !(ist = vxlan_state(in))) {
+				DROP(p, q, len, rx_tunnel_vni);
+				continue;
+			}
+		}
+		if (from[k].sin6_family == AF_INET) {
+			memset(&a, 0, sizeof(a));
+			a.s6_addr[10] = a.s6_addr[11] = 0xff;
+			memcpy(&a.s6_addr[12], &((struct sockaddr_in *)
+			    (void *)&from[k])->sin_addr, 4);
+		} else {
+			a = from[k].sin6_addr;
+		}
+		if ((ri = vxlan_remote_of(ist, &a)) < 0) {
+			DROP(in, q, len, rx_tunnel_remote);
+			continue;
+		}
+		if (n != k)
+			memmove(b->frame[n], b->frame[k], len - VXLAN_HDR_LEN);
+		b->len[n] = len - VXLAN_HDR_LEN;
+		b->remote[n] = (uint16_t)ri;
+		if (in != p)
+			b->in[n] = in;
+		n++;
+	}
+	return n;
+}
+
+/* The flow hash of the frame in f->iov: over its first bytes,
+ * gathered. */
+static uint32_t
+vxlan_txf_hash(const struct port_txf *f)
+{
+	uint8_t head[96];
+	size_t got = 0;
+
+	for (int i = 0; i < f->niov && got < sizeof(head); i++) {
+		size_t n = f->iov[i].iov_len < sizeof(head) - got ?
+		    f->iov[i].iov_len : sizeof(head) - got;
+
+		memcpy(head + got, f->iov[i].iov_base, n);
+		got += n;
+	}
+	return vxlan_flow_hash(head, got);
+}
+
+static int
+vxlan_send_one(const struct vxlan_port *st, int fd, struct msghdr *mh,
+    unsigned r)
+{
+	ssize_t n;
+
+	mh->msg_name = (void *)&st->sa[r];
+	mh->msg_namelen = st->salen[r];
+	do
+		n = sendmsg(fd, mh, MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n < 0 ? -errno : 0;
+}
+
+/*
+ * Send frame f behind the port's VXLAN header: to its remote, or
+ * flooded to every remote; from the send socket (the outer source port)
+ * the inner flow hash picks.  A flood that some remotes did not get is
+ * sent if any got it, and the copies lost are counted
+ * (tx_remote_errors).
+ */
+static int
+vxlan_tx(struct port *p, unsigned q, const struct port_txf *f)
+{
+	struct vxlan_port *st = vxlan_state(p);
+	struct iovec iov[8];
+	struct msghdr mh = { .msg_iov = iov };
+	int fd, r, first = 0;
+	unsigned sent = 0;
+
+	if (!st || port_fd(p, q) < 0)
+		return -EBADF;
+	if (f->niov > 7)
+		return -EINVAL;
+	iov[0] = (struct iovec){ st->hdr, VXLAN_HDR_LEN };
+	memcpy(iov + 1, f->iov, (size_t)f->niov * sizeof(*iov));
+	mh.msg_iovlen = (size_t)f->niov + 1;
+	fd = st->tx[st->ntx > 1 ? vxlan_txf_hash(f) % st->ntx : 0];
+	if (!f->flood && f->remote < st->nremotes)
+		return vxlan_send_one(st, fd, &mh, f->remote);
+	for (unsigned i = 0; i < st->nremotes; i++) {
+		if ((r = vxlan_send_one(st, fd, &mh, i)) == 0)
+			sent++;
+		else if (!first)
+			first = r;
+	}
+	if (sent && sent < st->nremotes)
+		ctr_add(&p->queues[q].ctr.tx_remote_errors,
+		    st->nremotes - sent);
+	return sent ? 0 : first;
+}
+
 static void
 vxlan_close(struct port *p)
 {
@@ -560,10 +772,12 @@ const struct port_type port_type_vxlan = {
 		.check = vxlan_conf_check,
 		.conflict = vxlan_conflict,
 	},
-	.caps = PORT_CAP_MULTIQUEUE,
+	.caps = PORT_CAP_MULTIQUEUE | PORT_CAP_IO,
 	.open = vxlan_open,
 	.close = vxlan_close,
 	.show = vxlan_show,
 	.remote_index = vxlan_remote_index,
 	.remote_name = vxlan_remote_name,
+	.rx = vxlan_rx,
+	.tx = vxlan_tx,
 };

@@ -802,8 +802,9 @@ sw_port_add(struct sw *sw, const struct conf_port *cp, char **err)
 		log_warn("port %s (%s): %s; it comes up when the interface "
 		    "appears", p->conf.name, p->type->conf.name, p->reason);
 	else
-		log_info("port %s: %s, %s, %u queue%s, mtu %zu%s%s",
-		    p->conf.name, p->conf.ifname, p->type->conf.name,
+		log_info("port %s: %s%s%s, %u queue%s, mtu %zu%s%s",
+		    p->conf.name, p->conf.ifname ? p->conf.ifname : "",
+		    p->conf.ifname ? ", " : "", p->type->conf.name,
 		    p->nqueues, p->nqueues == 1 ? "" : "s",
 		    port_max_frame(p) - ETH_HDR_LEN,
 		    ns_words(p->conf.netns, ns, sizeof(ns)),

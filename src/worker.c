@@ -61,6 +61,8 @@ _Static_assert(PORT_RX_BATCH == WORKER_BATCH, "port_rxb fits a batch");
 struct tx_slot {
 	struct port *out;
 	size_t len;			/* bytes of the frame, as sent */
+	bool flood;			/* PORT_CAP_IO: port_txf */
+	uint16_t remote;
 	int niov;
 	struct iovec iov[3];
 	struct virtio_net_hdr vh;
@@ -128,6 +130,12 @@ struct worker {
 	struct mmsghdr mmsg_tx[TX_SLOTS];
 	struct iovec mmsg_txiov[TX_SLOTS][4];
 	struct port_rxb rxb;		/* PORT_CAP_IO ports' reads */
+	/* What rxb said of frame i besides its length: its remote, and
+	 * the port it came in on when that is not the port read (NULL
+	 * otherwise; other_in: some frame of the batch has one). */
+	uint16_t remote[WORKER_BATCH];
+	struct port *in[WORKER_BATCH];
+	bool other_in;
 	/*
 	 * Super-frames to finish in software (rx_vh says GSO, the switch's
 	 * frames have no header): split[i] marks them, nsplit counts them in
@@ -363,6 +371,12 @@ worker_tx_done(struct worker *w, const struct tx_slot *t, ssize_t r)
 		ctr_add(&c->tx_full, 1);
 		return;
 	}
+	if (r == -EMSGSIZE) {
+		/* A tunnel's datagram would be longer than its path
+		 * allows, and it is never fragmented. */
+		ctr_add(&c->tx_oversize, 1);
+		return;
+	}
 	ctr_add(&c->tx_errors, 1);
 	/* An interface that was just deleted or went down is ordinary
 	 * (EBADFD, ENXIO, ENETDOWN: the link monitor reports it and takes
@@ -546,6 +560,7 @@ worker_tx_io(struct worker *w, struct tx_slot *t)
 {
 	const struct port_txf f = {
 		.iov = t->iov, .niov = t->niov, .len = t->len,
+		.flood = t->flood, .remote = t->remote,
 	};
 	int r = t->out->type->tx(t->out, w->q, &f);
 
@@ -604,6 +619,10 @@ worker_send_frame(struct worker *w, const struct fwd_decision *d,
 	delta = (tag ? VLAN_TAG_LEN : 0) - (fi->tagged ? VLAN_TAG_LEN : 0);
 	t->out = out;
 	t->len = len + delta;
+	if (!tap) {
+		t->flood = d->action == FWD_FLOOD;
+		t->remote = d->remote;
+	}
 	if (tag == fi->tagged && (!tag || fi->vid == d->vid)) {
 		/* The common case: nothing to rewrite. */
 		t->iov[n].iov_base = (void *)(buf - vlen);
@@ -1036,8 +1055,11 @@ worker_rx_io(struct worker *w, struct port *in, unsigned want)
 
 	b->want = want;
 	b->room = FRAME_BUF_SIZE;
-	for (unsigned i = 0; i < want; i++)
+	for (unsigned i = 0; i < want; i++) {
 		b->frame[i] = slot_frame(w, i);
+		b->remote[i] = 0;
+		b->in[i] = NULL;
+	}
 	r = in->type->rx(in, w->q, b);
 	if (r < 0) {
 		epoll_ctl(w->epfd, EPOLL_CTL_DEL, port_fd(in, w->q), NULL);
@@ -1046,6 +1068,11 @@ worker_rx_io(struct worker *w, struct port *in, unsigned want)
 	}
 	for (unsigned i = 0; i < (unsigned)r; i++) {
 		w->len[i] = b->len[i];
+		w->remote[i] = b->remote[i];
+		if (UNLIKELY(b->in[i] != NULL)) {
+			w->in[i] = b->in[i];
+			w->other_in = true;
+		}
 		if (w->vnet_len)
 			memset(slot_vh(w, i), 0, TAP_VNET_HDR_LEN);
 		w->rx[n++] = i;
@@ -1171,18 +1198,58 @@ worker_split(struct worker *w, struct port *in, unsigned i, uint32_t now)
 		w->len[SEG_SLOT] = w->seglen[s];
 		off += w->seglen[s];
 		fwd_decide(w->dp, in, w->q, w->frame[SEG_SLOT],
-		    w->len[SEG_SLOT], false, now, &w->ctr, &w->dec[SEG_SLOT]);
+		    w->len[SEG_SLOT], false, 0, now, &w->ctr,
+		    &w->dec[SEG_SLOT]);
 		worker_forward(w, in, SEG_SLOT);
 	}
 	worker_flush(w);
+}
+
+/*
+ * The frames of a PORT_CAP_IO port's batch that came in on other ports
+ * sharing its channel (port_rxb.in): decided and sent as theirs.  The
+ * others are left for the common path (w->in[i] NULL).
+ */
+static __attribute__((noinline, cold)) void
+worker_serve_shared(struct worker *w, unsigned n, uint32_t now)
+{
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i = w->rx[k];
+		struct port *src = w->in[i];
+
+		if (!src)
+			continue;
+		fwd_decide(w->dp, src, w->q, slot_frame(w, i), w->len[i],
+		    false, w->remote[i], now, &w->ctr, &w->dec[i]);
+		worker_forward(w, src, i);
+	}
 }
 
 static void
 worker_serve(struct worker *w, struct port *in, uint32_t now)
 {
 	const struct dp *dp = w->dp;
-	unsigned n = worker_rx(w, in);
+	unsigned n;
 
+	bool io;
+
+	n = worker_rx(w, in);
+	io = in->io & PORT_CAP_IO;
+	if (UNLIKELY(w->other_in)) {
+		unsigned m = 0;
+
+		worker_serve_shared(w, n, now);
+		/* What is left is in's, as below. */
+		for (unsigned k = 0; k < n; k++) {
+			unsigned i = w->rx[k];
+
+			if (!w->in[i])
+				w->rx[m++] = i;
+			w->in[i] = NULL;
+		}
+		n = m;
+		w->other_in = false;
+	}
 	for (unsigned k = 0; k < n; k++) {
 		unsigned i = w->rx[k];
 
@@ -1190,8 +1257,8 @@ worker_serve(struct worker *w, struct port *in, uint32_t now)
 			continue;	/* decided segment by segment */
 		fwd_decide(dp, in, w->q, slot_frame(w, i), w->len[i],
 		    w->vnet_len &&
-		    slot_vh(w, i)->gso_type != VIRTIO_NET_HDR_GSO_NONE, now,
-		    &w->ctr, &w->dec[i]);
+		    slot_vh(w, i)->gso_type != VIRTIO_NET_HDR_GSO_NONE,
+		    io ? w->remote[i] : 0, now, &w->ctr, &w->dec[i]);
 	}
 	for (unsigned k = 0; k < n; k++) {
 		unsigned i = w->rx[k];

@@ -60,6 +60,7 @@ enum fwd_action {
 struct fwd_decision {
 	enum fwd_action action;
 	uint16_t vid;		/* VLAN the frame belongs to */
+	uint16_t remote;	/* FWD_UNICAST: the remote of out (fdb.h) */
 	struct port *out;	/* FWD_UNICAST */
 	struct frame_info fi;
 };
@@ -81,13 +82,14 @@ fwd_egress_tagged(const struct port *p, uint16_t vid)
 
 /*
  * Decide the frame buf[0..len) (the Ethernet frame, after any virtio-net
- * header) read from port in on queue q at time now.  gso says the
- * virtio-net header announced a segmentation offload frame, which may
- * exceed the MTU.  Counts rx_packets/rx_bytes and any drop on in->ctr[q],
+ * header) read from port in on queue q at time now, from its remote
+ * number remote (a port that reaches several hosts; else 0).  gso says
+ * the virtio-net header announced a segmentation offload frame, which
+ * may exceed the MTU.  Counts rx_packets/rx_bytes and any drop on in->ctr[q],
  * learns the source, and counts learned/moved/fdb_full/flooded in *swc.
  */
 void fwd_decide(const struct dp *dp, struct port *in, unsigned q,
-    const uint8_t *buf, size_t len, bool gso, uint32_t now,
+    const uint8_t *buf, size_t len, bool gso, uint16_t remote, uint32_t now,
     struct sw_counters *swc, struct fwd_decision *d);
 
 #endif

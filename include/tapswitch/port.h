@@ -100,7 +100,12 @@
 	X(rx_sw_gso,    "super-frames received, cut into frames in software") \
 	X(rx_bad_offload, "dropped: offload header that does not fit the frame") \
 	X(tx_sw_csum,   "sent with a partial checksum completed in software") \
-	X(tx_sw_gso,    "super-frames cut into frames in software to send")
+	X(tx_sw_gso,    "super-frames cut into frames in software to send") \
+	X(rx_tunnel_short, "dropped: datagram shorter than a VXLAN header") \
+	X(rx_tunnel_flags, "dropped: VXLAN header without the I flag") \
+	X(rx_tunnel_vni, "dropped: VXLAN datagram with a VNI no port has") \
+	X(rx_tunnel_remote, "dropped: VXLAN datagram from an address not in remote") \
+	X(tx_remote_errors, "flooded copies a remote did not get (sent to others)")
 
 struct port_counters {
 #define X(name, help) uint64_t name;
@@ -159,6 +164,16 @@ struct port_rxb {
 	size_t room;			/* bytes frame[i] has room for */
 	uint8_t *frame[PORT_RX_BATCH];	/* where frame i goes */
 	size_t len[PORT_RX_BATCH];	/* out: frame i's length */
+	/* out, for a type that reaches several hosts (vxlan): the index
+	 * of the remote frame i came from, which learning remembers
+	 * (fdb.h); the worker sets 0 before the call. */
+	uint16_t remote[PORT_RX_BATCH];
+	/* out, for a type whose ports share a channel (vxlan ports on one
+	 * endpoint): the port frame i came in on, when it is not the one
+	 * read; a published port (of the port table's set, held until the
+	 * worker's next quiescent point).  The worker sets NULL before the
+	 * call. */
+	struct port *in[PORT_RX_BATCH];
 };
 
 /* One frame for tx: iov[0..niov) hold its len bytes (Ethernet header
@@ -169,6 +184,11 @@ struct port_txf {
 	const struct iovec *iov;
 	int niov;
 	size_t len;
+	/* For a type that reaches several hosts (vxlan): flooded, the
+	 * frame goes to every one; else to the one the MAC table says the
+	 * destination is behind (remote, fdb.h). */
+	bool flood;
+	uint16_t remote;
 };
 
 /*

@@ -69,7 +69,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	in = ports[data[0] & 3];
-	fwd_decide(&dp, in, 0, data + 1, size - 1, data[0] & 4, ++now / 16,
+	fwd_decide(&dp, in, 0, data + 1, size - 1, data[0] & 4, 0, ++now / 16,
 	    &swc, &d);
 	switch (d.action) {
 	case FWD_DROP:

@@ -468,6 +468,48 @@ stop_daemon() {
 	[[ ! -e $DAEMON_PIDFILE ]] || fail "tapswitchd left its pidfile behind"
 }
 
+# Daemons besides the main one (tests of several "hosts"), by name.
+declare -A HOST_PID=()
+
+# start_host NAME CONF - run another tapswitchd, for "host" NAME, with
+# CONF (which sets its own control_socket), its log in
+# $TMP_DIR/NAME.log and its pidfile in $TMP_DIR/NAME.pid; wait until it
+# wrote its pidfile.  It is killed at exit; stop_host stops it cleanly.
+start_host() {
+	local name=$1 conf=$2 pidfile=$TMP_DIR/$1.pid pid
+	rm -f "$pidfile"
+	TSAN_OPTIONS="${TSAN_OPTIONS:+$TSAN_OPTIONS }halt_on_error=0 exitcode=66 log_path=$TMP_DIR/tsan suppressions=$TSW_SRCDIR/tests/tsan.supp" \
+	    "$TSWD" -f "$conf" --pidfile "$pidfile" </dev/null \
+	    >>"$TMP_DIR/$name.log" 2>&1 &
+	pid=$!
+	HOST_PID[$name]=$pid
+	CLEANUP_PIDS+=("$pid")
+	wait_until "$DAEMON_START_WAIT" test -s "$pidfile" ||
+		fail "tapswitchd of host $name did not start: $(tail -n 5 "$TMP_DIR/$name.log")"
+}
+
+# stop_host NAME - SIGTERM the daemon of host NAME; fail unless it exits
+# with status 0 and logged no warning or error but those matching the
+# extended regular expressions given after NAME.
+stop_host() {
+	local name=$1 pid=${HOST_PID[$1]} rc=0 bad re line
+	shift
+	kill -TERM "$pid" 2>/dev/null || fail "host $name: tapswitchd is gone"
+	wait_until "$DAEMON_STOP_WAIT" pid_gone "$pid" ||
+		fail "host $name: tapswitchd did not stop"
+	wait "$pid" || rc=$?
+	((rc == 0)) || fail "host $name: tapswitchd exited with status $rc"
+	bad=$(grep -iE 'warning:|error:|sanitizer' "$TMP_DIR/$name.log" |
+	    while IFS= read -r line; do
+		for re in "$@"; do
+			[[ $line =~ $re ]] && continue 2
+		done
+		printf '%s\n' "$line"
+	done)
+	[[ -z $bad ]] || fail "unexpected lines in the log of host $name:
+$bad"
+}
+
 # check_log_clean [REGEX...] - fail if the daemon log has a warning or
 # error line (or sanitizer report) that matches none of the extended
 # regular expressions given.

@@ -12,7 +12,6 @@
 
 #include "tapswitch/ctl.h"
 #include "tapswitch/log.h"
-#include "tapswitch/port.h"
 #include "tapswitch/sw.h"
 
 #include "unit.h"
@@ -409,8 +408,6 @@ START_TEST(test_fdb_remote)
 	char req[512];
 	json_t *r, *e;
 
-	if (!conf_type_find("vxlan"))
-		port_type_register_test(&port_type_vxlan, false);
 	snprintf(req, sizeof(req), REQ("port.add", "{\"name\":\"vx\","
 	    "\"settings\":{\"type\":\"vxlan\",\"vni\":\"5\","
 	    "\"remote\":\"127.0.0.2, 127.0.0.3\",\"local\":\"127.0.0.1\","

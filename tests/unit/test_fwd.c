@@ -130,7 +130,7 @@ static void
 decide(struct port *in, const uint8_t *buf, size_t len, bool gso,
     struct fwd_decision *d)
 {
-	fwd_decide(&dp, in, 0, buf, len, gso, 100, &swc, d);
+	fwd_decide(&dp, in, 0, buf, len, gso, 0, 100, &swc, d);
 }
 
 START_TEST(test_untagged_access_learn_and_forward)
