@@ -93,6 +93,11 @@ open_one(const struct udp_endpoint *ep, bool rx, bool reuseport)
 		goto fail;
 	if (rx) {
 		set_buf(fd, SO_RCVBUFFORCE, SO_RCVBUF, UDP_BUF);
+		/* A tunnel's IPv6 datagrams may come without a checksum
+		 * (RFC 6935); IPv4 ones may anyway. */
+		if (ep->family == AF_INET6)
+			(void)setsockopt(fd, IPPROTO_UDP, UDP_NO_CHECK6_RX,
+			    &one, sizeof(one));
 	} else {
 		int pmtu = ep->family == AF_INET ? IP_PMTUDISC_DO :
 		    IPV6_PMTUDISC_DO;
@@ -101,6 +106,12 @@ open_one(const struct udp_endpoint *ep, bool rx, bool reuseport)
 		set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, UDP_BUF);
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small,
 		    sizeof(small));
+		/* RFC 7348: the UDP checksum of IPv4 SHOULD be zero (the
+		 * inner frame has its own); IPv6 needs one. */
+		if (ep->family == AF_INET &&
+		    setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &one,
+		    sizeof(one)) < 0)
+			goto fail;
 		if (ep->family == AF_INET ?
 		    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
 		    sizeof(pmtu)) < 0 :

@@ -82,6 +82,7 @@ INTEGRATION_TESTS = \
 	tests/integration/system-promisc.sh \
 	tests/integration/system-trunk.sh \
 	tests/integration/vxlan.sh \
+	tests/integration/vxlan-ovs.sh \
 	tests/integration/netns-churn.sh \
 	tests/integration/netns-recreate.sh \
 	tests/integration/reload-reconcile.sh \

@@ -27,6 +27,7 @@ TEST_TAG=vxln
 . "$(dirname "$0")/lib.sh"
 require_root iperf3 tcpdump jq python3
 require_ctl
+js=""	# ctl_json sets it
 require_rawframe
 
 VNI=4242
@@ -37,6 +38,7 @@ for h in 1 2 3; do
 	new_ns "U$h"
 	u=U$h
 	new_name "UL$h"
+	peer=""
 	new_name peer
 	ul=UL$h
 	ip link add "${!ul}" mtu 1600 netns "${!u}" type veth peer name "$peer" \
@@ -146,6 +148,7 @@ log "broadcast from host 1 reaches hosts 2 and 3 once each, not VLAN 20: ok"
 
 # ---- Unicast A1 <-> A2, learned: A3 does not see it.
 rf_recv R3 "$A3" "$IA3" --timeout 3000 --wait --count 0 --dst "$MAC_A2"
+R3b=""
 rf_recv R3b "$A3" "$IA3" --timeout 3000 --wait --count 0 --dst "$MAC_A1"
 ping_ok "$A1" 10.98.0.2 -c 5
 rf_wait "$R3"; rf_wait "$R3b"
@@ -219,6 +222,7 @@ send("10.99.0.3", hdr(8, vni)[:5])              # truncated header
 send("10.99.0.3", b"\x08")                      # 1 byte
 send("10.99.0.3", hdr(8, vni) + inner[:10])     # runt inner frame
 EOF
+# shellcheck disable=SC2317 # called through wait_until
 bad_counted() {
 	ctl_json js stats vx
 	jq -e '.ports[0].counters | .rx_tunnel_remote == 1 and .rx_tunnel_vni == 1 and
@@ -234,9 +238,9 @@ log "bad underlay input dropped, each counted; forwarding goes on: ok"
 # frame does not fit (1500 + 50, + 4 for the tag of the trunk) and is
 # dropped and counted; one that just fits goes (1446 + 4 + 50).
 ip -n "$U1" link set "$UL1" mtu 1500
-ping_fails "$A1" 10.98.0.2 -M do -s 1472
-ping_fails "$A1" 10.98.0.2 -M do -s 1419
-ping_ok "$A1" 10.98.0.2 -M do -s 1418
+ping_fails "$A1" 10.98.0.2 -Mdo -s 1472
+ping_fails "$A1" 10.98.0.2 -Mdo -s 1419
+ping_ok "$A1" 10.98.0.2 -Mdo -s 1418
 ctl_json js stats vx
 json_ok "$js" '.ports[0].counters.tx_oversize >= 4' \
     "frames that would not fit the underlay counted tx_oversize"
