@@ -16,9 +16,11 @@ src_libtapswitch_a_SOURCES = \
 	include/tapswitch/tap.h src/tap.c \
 	include/tapswitch/packet.h src/packet.c \
 	include/tapswitch/udp.h src/udp.c \
+	include/tapswitch/unixsock.h src/unixsock.c \
 	include/tapswitch/nl.h src/nl.c \
 	include/tapswitch/port.h src/port.c src/port_tap.c \
-	src/port_system.c src/port_vxlan.c src/port_dummy.c \
+	src/port_system.c src/port_vxlan.c src/port_dgram.c \
+	src/port_dummy.c \
 	include/tapswitch/fwd.h src/fwd.c \
 	include/tapswitch/worker.h src/worker.c \
 	include/tapswitch/sw.h src/sw.c src/sw_ctl.c \

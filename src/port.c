@@ -23,6 +23,7 @@ const struct port_type *const port_types[] = {
 	&port_type_tap,
 	&port_type_system,
 	&port_type_vxlan,
+	&port_type_dgram,
 	NULL,
 };
 

@@ -44,6 +44,7 @@
 #include "tapswitch/priv.h"
 #include "tapswitch/tap.h"
 #include "tapswitch/udp.h"
+#include "tapswitch/unixsock.h"
 #include "tapswitch/util.h"
 
 enum priv_type {
@@ -53,6 +54,7 @@ enum priv_type {
 	PRIV_STOP,
 	PRIV_OPEN_PACKET,
 	PRIV_OPEN_UDP,
+	PRIV_BIND_UNIX,
 };
 
 /* A request.  Strings are NUL-terminated inside their arrays; "" netns
@@ -72,6 +74,11 @@ struct priv_req {
 	uint16_t port;
 	uint8_t family;		/* 4 or 6 */
 	uint8_t ntx;
+	/* BIND_UNIX: the socket file, its type (1 stream, 2 datagram),
+	 * owner, group (-1: unchanged) and mode. */
+	char path[UNIXSOCK_PATH_MAX + 1];
+	uint8_t socktype;
+	uint32_t uid, gid, mode;
 };
 
 /* An answer; nfds descriptors come with it (SCM_RIGHTS). */
@@ -386,8 +393,12 @@ priv_request_check(const void *buf, size_t len, unsigned fds_passed)
 	if ((has_if && !conf_ifname_valid(rq.ifname)) ||
 	    (has_ns && !conf_netns_valid(rq.netns)))
 		return -EINVAL;
+	if (!str_in(rq.path, sizeof(rq.path)))
+		return -EINVAL;
 	no_udp = rq.port == 0 && rq.family == 0 && rq.ntx == 0 &&
-	    memcmp(rq.addr, (uint8_t[16]){ 0 }, sizeof(rq.addr)) == 0;
+	    memcmp(rq.addr, (uint8_t[16]){ 0 }, sizeof(rq.addr)) == 0 &&
+	    rq.path[0] == '\0' && rq.socktype == 0 && rq.uid == 0 &&
+	    rq.gid == 0 && rq.mode == 0;
 	zero = rq.nqueues == 0 && rq.mtu == 0 && rq.vnet_hdr == 0 &&
 	    rq.persist == 0 && no_udp;
 	switch (rq.type) {
@@ -413,6 +424,28 @@ priv_request_check(const void *buf, size_t len, unsigned fds_passed)
 		    rq.mtu != 0 || rq.vnet_hdr != 0 || rq.persist != 0 ||
 		    rq.port == 0 || (rq.family != 4 && rq.family != 6) ||
 		    (rq.family == 4) != !!udp_addr_is_v4(&a))
+			return -EINVAL;
+		return 0;
+	}
+	case PRIV_BIND_UNIX: {
+		struct priv_req z = rq;
+		char *why_path = NULL;
+		const char *why;
+		int ok;
+
+		/* Only the unix fields may be set. */
+		memset(z.path, 0, sizeof(z.path));
+		z.socktype = 0;
+		z.uid = z.gid = z.mode = 0;
+		ok = unixsock_conf_path(&why_path, rq.path, &why) == 0;
+		free(why_path);
+		if (!ok || has_if || has_ns || z.nqueues || z.mtu ||
+		    z.vnet_hdr || z.persist || z.port || z.family || z.ntx ||
+		    memcmp(z.addr, (uint8_t[16]){ 0 }, sizeof(z.addr)) != 0 ||
+		    (rq.socktype != 1 && rq.socktype != 2) ||
+		    rq.mode > 0777 ||
+		    (rq.uid > INT32_MAX && rq.uid != UINT32_MAX) ||
+		    (rq.gid > INT32_MAX && rq.gid != UINT32_MAX))
 			return -EINVAL;
 		return 0;
 	}
@@ -504,9 +537,11 @@ remove_files(const char *const *cleanup)
 			    strerror(errno));
 }
 
-/* Handle one checked request; returns false after STOP. */
+/* Handle one checked request from a main process running as
+ * uid:gid; returns false after STOP. */
 static bool
-serve_one(int sock, const struct priv_req *rq, const char *const *cleanup)
+serve_one(int sock, const struct priv_req *rq, const char *const *cleanup,
+    uid_t uid, gid_t gid)
 {
 	struct priv_resp resp = { .seq = rq->seq };
 	const char *netns = rq->netns[0] ? rq->netns : NULL;
@@ -576,6 +611,13 @@ serve_one(int sock, const struct priv_req *rq, const char *const *cleanup)
 		if (err == 0)
 			resp.nfds = 1;
 		break;
+	case PRIV_BIND_UNIX:
+		err = unixsock_bind(rq->socktype == 1 ? SOCK_STREAM :
+		    SOCK_DGRAM, rq->path, (uid_t)rq->uid, (gid_t)rq->gid,
+		    (mode_t)rq->mode, uid, gid, &fds[0], &msg);
+		if (err == 0)
+			resp.nfds = 1;
+		break;
 	case PRIV_STOP:
 		remove_files(cleanup);
 		err = 0;
@@ -599,11 +641,19 @@ serve_one(int sock, const struct priv_req *rq, const char *const *cleanup)
 void
 priv_serve(int sock, const char *const *cleanup)
 {
+	/* Each request brings the main process's credentials as they are
+	 * now (it drops them after the helper starts): BIND_UNIX does
+	 * only what that user could, plus the chown. */
+	(void)setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &(int){ 1 },
+	    sizeof(int));
 	for (;;) {
 		union {
-			char buf[CMSG_SPACE(PRIV_FDS_MAX * sizeof(int))];
+			char buf[CMSG_SPACE(PRIV_FDS_MAX * sizeof(int)) +
+			    CMSG_SPACE(sizeof(struct ucred))];
 			struct cmsghdr align;
 		} cbuf;
+		struct ucred cred = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
+		struct cmsghdr *c;
 		struct priv_req rq;
 		struct iovec iov = { .iov_base = &rq, .iov_len = sizeof(rq) };
 		struct msghdr mh = {
@@ -626,6 +676,12 @@ priv_serve(int sock, const char *const *cleanup)
 			return;
 		}
 		passed = close_passed_fds(&mh);
+		for (c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+			if (c->cmsg_level == SOL_SOCKET &&
+			    c->cmsg_type == SCM_CREDENTIALS &&
+			    c->cmsg_len == CMSG_LEN(sizeof(cred)))
+				memcpy(&cred, CMSG_DATA(c), sizeof(cred));
+		/* Without them (they cannot be missing): nobody's. */
 		if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
 		    priv_request_check(&rq, (size_t)n, passed) < 0) {
 			struct priv_resp resp = { .seq = rq.seq,
@@ -640,7 +696,7 @@ priv_serve(int sock, const char *const *cleanup)
 				return;
 			continue;
 		}
-		if (!serve_one(sock, &rq, cleanup))
+		if (!serve_one(sock, &rq, cleanup, cred.uid, cred.gid))
 			return;
 	}
 }
@@ -697,26 +753,33 @@ status_field(const char *name)
 #define CAP_BIT(c) (1LL << (c))
 
 /* Narrow the helper to uid 0 with CAP_NET_ADMIN, CAP_SYS_ADMIN and,
- * when it has it, CAP_NET_RAW (without, system ports cannot open: they
- * say so), and check the result in /proc/self/status. */
+ * when it has them, CAP_NET_RAW (without, system ports cannot open: they
+ * say so) and CAP_CHOWN (for the owner and group of the socket files it
+ * makes, BIND_UNIX; without, those fail and say so), and check the
+ * result in /proc/self/status. */
 static int
 helper_narrow(char **err)
 {
 	long long want = CAP_BIT(CAP_NET_ADMIN) | CAP_BIT(CAP_SYS_ADMIN);
-	bool raw;
+	bool raw, chown;
 
 	if (capng_get_caps_process() < 0) {
 		*err = xasprintf("cannot read its capabilities");
 		return -EIO;
 	}
 	raw = capng_have_capability(CAPNG_PERMITTED, CAP_NET_RAW);
+	chown = capng_have_capability(CAPNG_PERMITTED, CAP_CHOWN);
 	capng_clear(CAPNG_SELECT_BOTH);
 	if (raw)
 		want |= CAP_BIT(CAP_NET_RAW);
+	if (chown)
+		want |= CAP_BIT(CAP_CHOWN);
 	if (capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
 	    CAPNG_BOUNDING_SET, CAP_NET_ADMIN, CAP_SYS_ADMIN, -1) < 0 ||
 	    (raw && capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
-	    CAPNG_BOUNDING_SET, CAP_NET_RAW, -1) < 0)) {
+	    CAPNG_BOUNDING_SET, CAP_NET_RAW, -1) < 0) ||
+	    (chown && capng_updatev(CAPNG_ADD, CAPNG_EFFECTIVE |
+	    CAPNG_PERMITTED | CAPNG_BOUNDING_SET, CAP_CHOWN, -1) < 0)) {
 		*err = xasprintf("cannot prepare its capability sets");
 		return -EIO;
 	}
@@ -741,8 +804,8 @@ helper_narrow(char **err)
 	if (status_field("CapEff") != want || status_field("CapPrm") != want ||
 	    status_field("CapBnd") != want || status_field("CapInh") != 0) {
 		*err = xasprintf("its capabilities are not CAP_NET_ADMIN, "
-		    "CAP_SYS_ADMIN (and CAP_NET_RAW) after dropping the "
-		    "others");
+		    "CAP_SYS_ADMIN (and CAP_NET_RAW, CAP_CHOWN) after "
+		    "dropping the others");
 		return -EPERM;
 	}
 	return 0;
@@ -952,11 +1015,26 @@ priv_call(struct priv *pv, struct priv_req *rq, struct priv_resp *resp,
     int *fds, unsigned want)
 {
 	struct iovec iov = { .iov_base = rq, .iov_len = sizeof(*rq) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} cbuf;
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cbuf.buf, .msg_controllen = sizeof(cbuf.buf) };
+	struct ucred cred = { getpid(), geteuid(), getegid() };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 	unsigned nfds;
 	ssize_t n;
 	int err;
 
+	/* Who we are now, which the kernel checks: the helper acts for
+	 * this user (BIND_UNIX).  Sent explicitly, so that it comes even
+	 * if the helper has not turned SO_PASSCRED on yet. */
+	memset(&cbuf, 0, sizeof(cbuf));
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_CREDENTIALS;
+	c->cmsg_len = CMSG_LEN(sizeof(cred));
+	memcpy(CMSG_DATA(c), &cred, sizeof(cred));
 	if (pv->broken)
 		return pv->broken;
 	/* 0 is the helper's "ready" at start. */
@@ -1162,6 +1240,40 @@ priv_monitor(struct priv *pv, const char *netns, int *fd, char **msg)
 		return -EINVAL;
 	}
 	req_init(&rq, PRIV_MONITOR, netns, NULL);
+	if ((err = priv_call(pv, &rq, &resp, fd, 1)) < 0) {
+		*msg = gone_message(pv);
+		return err;
+	}
+	if (resp.err < 0) {
+		*msg = xstrdup(resp.message[0] ? resp.message :
+		    strerror(-resp.err));
+		return resp.err;
+	}
+	return 0;
+}
+
+int
+priv_bind_unix(struct priv *pv, const struct priv_unix_req *req, int *fd,
+    char **msg)
+{
+	struct priv_resp resp;
+	struct priv_req rq;
+	int err;
+
+	if (!pv)
+		return unixsock_bind(req->type, req->path, req->uid, req->gid,
+		    req->mode, geteuid(), getegid(), fd, msg);
+	if (strlen(req->path) > UNIXSOCK_PATH_MAX ||
+	    (req->type != SOCK_STREAM && req->type != SOCK_DGRAM)) {
+		*msg = xasprintf("invalid socket path or type");
+		return -EINVAL;
+	}
+	req_init(&rq, PRIV_BIND_UNIX, NULL, NULL);
+	snprintf(rq.path, sizeof(rq.path), "%s", req->path);
+	rq.socktype = req->type == SOCK_STREAM ? 1 : 2;
+	rq.uid = req->uid == (uid_t)-1 ? UINT32_MAX : (uint32_t)req->uid;
+	rq.gid = req->gid == (gid_t)-1 ? UINT32_MAX : (uint32_t)req->gid;
+	rq.mode = req->mode & 0777;
 	if ((err = priv_call(pv, &rq, &resp, fd, 1)) < 0) {
 		*msg = gone_message(pv);
 		return err;

@@ -388,8 +388,8 @@ daemon_drop_privileges(struct daemon *d, const struct conf *conf,
 	}
 	if (d->pv)
 		log_info("running as %s without capabilities; the privileged "
-		    "helper (pid %ld) keeps CAP_NET_ADMIN, CAP_NET_RAW and "
-		    "CAP_SYS_ADMIN",
+		    "helper (pid %ld) keeps CAP_NET_ADMIN, CAP_NET_RAW, "
+		    "CAP_SYS_ADMIN and CAP_CHOWN",
 		    user ? user->name : "root", (long)priv_pid(d->pv));
 	return 0;
 }

@@ -359,9 +359,12 @@ worker_tx_done(struct worker *w, const struct tx_slot *t, ssize_t r)
 		ctr_add(&c->tx_bytes, t->len);
 		return;
 	}
-	if (r == -EBADF) {
+	if (r == -EBADF || r == -ECONNREFUSED || r == -ENOENT ||
+	    r == -EPIPE || r == -ECONNRESET || r == -ENOTCONN) {
 		/* The port was closed after worker_send found it up: its
-		 * fd is -1 (port.h, "Queues and fds"). */
+		 * fd is -1 (port.h, "Queues and fds").  Or the socket's
+		 * peer is not there (now): a dgram peer's socket file is
+		 * absent or nobody reads it, a stream peer has left. */
 		ctr_add(&c->tx_down, 1);
 		return;
 	}
@@ -380,11 +383,8 @@ worker_tx_done(struct worker *w, const struct tx_slot *t, ssize_t r)
 	ctr_add(&c->tx_errors, 1);
 	/* An interface that was just deleted or went down is ordinary
 	 * (EBADFD, ENXIO, ENETDOWN: the link monitor reports it and takes
-	 * the port down), and so is a socket peer that is away (EPIPE,
-	 * ECONNREFUSED, ENOENT: the type's business); anything else is
-	 * worth a (rate-limited) word. */
-	if (r != -EIO && r != -EBADFD && r != -ENETDOWN && r != -ENXIO &&
-	    r != -EPIPE && r != -ECONNREFUSED && r != -ENOENT)
+	 * the port down); anything else is worth a (rate-limited) word. */
+	if (r != -EIO && r != -EBADFD && r != -ENETDOWN && r != -ENXIO)
 		log_rl(LOG_LVL_WARN, "port %s queue %u: write: %s",
 		    t->out->conf.name, w->q, strerror((int)-r));
 }
@@ -531,6 +531,8 @@ worker_tx_flush_mmsg(struct worker *w)
 				niov++;
 			}
 			w->mmsg_tx[k].msg_hdr = (struct msghdr){
+				.msg_name = (void *)out->tx_name,
+				.msg_namelen = out->tx_namelen,
 				.msg_iov = iov, .msg_iovlen = niov };
 			idx[k++] = j;
 		}

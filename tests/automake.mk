@@ -83,6 +83,8 @@ INTEGRATION_TESTS = \
 	tests/integration/system-trunk.sh \
 	tests/integration/vxlan.sh \
 	tests/integration/vxlan-ovs.sh \
+	tests/integration/dgram-peer.sh \
+	tests/integration/vm-dgram.sh \
 	tests/integration/netns-churn.sh \
 	tests/integration/netns-recreate.sh \
 	tests/integration/reload-reconcile.sh \
@@ -126,6 +128,8 @@ AM_TESTS_ENVIRONMENT = \
 	TSW_SRCDIR='$(abs_top_srcdir)'; export TSW_SRCDIR;
 
 EXTRA_DIST += tests/integration/lib.sh $(INTEGRATION_TESTS) \
+	tests/integration/vm.sh tests/integration/vmimage.py \
+	tests/integration/unixpeer.py \
 	tests/integration/conf tests/integration/.shellcheckrc \
 	tests/tsan.supp
 

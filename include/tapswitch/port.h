@@ -266,6 +266,7 @@ struct port_type {
 extern const struct port_type *const port_types[];
 extern const struct port_type port_type_tap;
 extern const struct port_type port_type_system;
+extern const struct port_type port_type_dgram;
 extern const struct port_type port_type_vxlan;
 
 /*
@@ -331,6 +332,11 @@ struct port {
 					 * read(2)/write(2) a TAP's way:
 					 * PORT_CAP_MMSG, PORT_CAP_IO,
 					 * PORT_IO_BARE; 0 for a TAP */
+	const void *tx_name;		/* immutable while open: the address
+					 * a PORT_CAP_MMSG type's frames go
+					 * to (sendmmsg msg_name); NULL:
+					 * the fds are connected */
+	unsigned tx_namelen;
 	int *epfds;			/* [nqueues] main thread
 					 * (worker_attach): the epoll set of
 					 * worker q, if it reads fd q

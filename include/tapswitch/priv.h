@@ -22,6 +22,9 @@
  *   LINK_STATE {ifname, netns} -> {err (-ENODEV: no such link), ifindex,
  *              mtu, up}
  *   MONITOR    {netns} -> {err} + a NETLINK_ROUTE socket made in netns
+ *   BIND_UNIX  {path, type, uid, gid, mode} -> {err, message} + a Unix
+ *              socket bound there (listening, for a stream), the file
+ *              given to uid:gid with mode (unixsock.h)
  *   STOP       {} -> {err}; removes the files named at priv_start and exits
  *
  * and re-validates every field of every request (sizes, NUL termination,
@@ -206,6 +209,26 @@ struct priv_udp_req {
  * what failed and what to do; nothing is left open.
  */
 int priv_open_udp(struct priv *pv, const struct priv_udp_req *req, int *fds,
+    char **msg);
+
+/* BIND_UNIX: a socket file for a stream or dgram port. */
+struct priv_unix_req {
+	const char *path;
+	int type;			/* SOCK_STREAM or SOCK_DGRAM */
+	uid_t uid;			/* -1: the daemon's */
+	gid_t gid;			/* -1: the daemon's */
+	mode_t mode;
+};
+
+/*
+ * Make the socket of req (unixsock_bind) into *fd, owned by the caller.
+ * The helper makes it only in a directory the main process's user (as
+ * it is now, from the request's SCM_CREDENTIALS) may write, and gives
+ * only that new file away: what a compromised main process can do with
+ * it is make socket files where it could anyway, owned by anyone.  On
+ * failure -errno with a malloc'd message in *msg.
+ */
+int priv_bind_unix(struct priv *pv, const struct priv_unix_req *req, int *fd,
     char **msg);
 
 /* LINK_STATE: what a link is now. */

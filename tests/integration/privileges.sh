@@ -88,7 +88,7 @@ HELPER=$(helper_pid)
 [[ -n $HELPER ]] || fail "no tapswitchd-priv child of $MAIN"
 [[ $(proc_status "$HELPER" Uid) == "0 0 0 0" ]] ||
 	fail "helper Uid: $(proc_status "$HELPER" Uid), want 0"
-NET_SYS=0000000000203000		# CAP_NET_ADMIN (12) | CAP_NET_RAW (13) | CAP_SYS_ADMIN (21)
+NET_SYS=0000000000203001		# CAP_CHOWN (0) | CAP_NET_ADMIN (12) | CAP_NET_RAW (13) | CAP_SYS_ADMIN (21)
 for set in Eff Prm Bnd; do
 	[[ $(caps "$HELPER" $set) == "$NET_SYS" ]] ||
 		fail "helper Cap$set: $(caps "$HELPER" $set), want $NET_SYS"
@@ -102,7 +102,7 @@ nfd=$(wc -w <<<"$fds")
 ((nfd == 4)) || fail "the helper holds descriptors $fds (want 0 1 2 and its socket): $(ls -l "/proc/$HELPER/fd")"
 readlink "/proc/$HELPER/fd/$(awk '{ print $4 }' <<<"$fds")" | grep -q '^socket:' ||
 	fail "the helper's fourth descriptor is not its socket"
-log "ok: helper $HELPER: uid 0, CAP_NET_ADMIN|CAP_SYS_ADMIN only, descriptors $fds"
+log "ok: helper $HELPER: uid 0, CAP_NET_ADMIN|CAP_SYS_ADMIN|CAP_CHOWN only, descriptors $fds"
 
 [[ $(stat -c '%U %a' "$CTL_SOCK") == "nobody 660" ]] ||
 	fail "control socket: $(stat -c '%U %a' "$CTL_SOCK"), want nobody 660"

@@ -860,7 +860,7 @@ START_TEST(test_port_types)
 	    "[port up] (it is one of type tap)");
 	parse_bad("[port up]\ntype = sytsem\nifname = eth1\n",
 	    "test.conf:2: bad value \"sytsem\" for type in [port up]: the "
-	    "port types are tap, system, vxlan");
+	    "port types are tap, system, vxlan, dgram");
 	parse_bad("[port up]\ntype = system\nifname = eth1\nnetsn = a\n",
 	    "test.conf:4: unknown key \"netsn\" in [port up] (did you mean "
 	    "\"netns\"?)");
@@ -929,6 +929,77 @@ START_TEST(test_port_type_runtime)
 	ck_assert(conf_port_equal(&a, &b));
 	conf_port_destroy(&a);
 	conf_port_destroy(&b);
+}
+END_TEST
+
+/* ---- dgram ports ---- */
+
+START_TEST(test_dgram_keys)
+{
+	struct conf *conf;
+
+	conf = parse_ok(
+	    "[port vm1]\n"
+	    "type = dgram\n"
+	    "path = /run/tapswitch/vm1.sock\n"
+	    "remote = /run/vm1/net.sock\n"
+	    "owner = libvirt-qemu\n"
+	    "group = 64055\n"
+	    "mode = 0620\n"
+	    "vlan = 10\n"
+	    "[port vm2]\n"
+	    "type = dgram\n"
+	    "path = /run/tapswitch/vm2.sock\n"
+	    "remote = /run/vm2/net.sock\n");
+	ck_assert_str_eq(conf->ports[0].type->name, "dgram");
+	ck_assert_ptr_null(conf->ports[0].ifname);
+	ck_assert(!conf_port_equal(&conf->ports[0], &conf->ports[1]));
+	conf_free(conf);
+
+	parse_bad("[port v]\ntype = dgram\n",
+	    "test.conf:1: [port v] needs path = FILE: the socket the daemon "
+	    "binds, where the VM sends its frames (QEMU: remote.path=)\n"
+	    "test.conf:1: [port v] needs remote = FILE: the VM's socket, "
+	    "where the daemon sends (QEMU: local.path=)");
+	parse_bad("[port v]\ntype = dgram\npath = rel.sock\nremote = /r\n",
+	    "test.conf:1: [port v] needs path = FILE: the socket the daemon "
+	    "binds, where the VM sends its frames (QEMU: remote.path=)\n"
+	    "test.conf:3: bad value \"rel.sock\" for path in [port v]: "
+	    "expected the absolute path of a socket file "
+	    "(/run/tapswitch/vm1.sock)");
+	parse_bad("[port v]\ntype = dgram\npath = /a/b\nremote = /a/b\n",
+	    "test.conf:4: [port v] has the same path and remote: the daemon "
+	    "would send to itself");
+	parse_bad("[port v]\ntype = dgram\npath = /a\nremote = /b\n"
+	    "mode = 0800\n",
+	    "test.conf:5: bad value \"0800\" for mode in [port v]: expected "
+	    "an octal mode, 0000..0777 (0660: the owner and the group may "
+	    "connect)");
+	parse_bad("[port v]\ntype = dgram\npath = /a\nremote = /b\n"
+	    "group = a b\n",
+	    "test.conf:5: bad value \"a b\" for group in [port v]: expected a "
+	    "user or group name (or number)");
+	parse_bad("[port v]\ntype = dgram\npath = /a\nremote = /b\n"
+	    "ifname = x\n",
+	    "test.conf:5: \"ifname\" is not a key of a dgram port in [port v] (it "
+	    "is one of type tap)");
+	parse_bad("[port v]\ntype = dgram\npath = /a\nremote = /b\n"
+	    "[port w]\ntype = dgram\npath = /a\nremote = /c\n",
+	    "test.conf:5: [port w] has path /a, like [port v]: a socket file "
+	    "is one port's");
+	{
+		char text[256], *err = NULL;
+		struct conf *c = NULL;
+
+		snprintf(text, sizeof(text), "[port v]\ntype = dgram\n"
+		    "path = /%0108d\nremote = /b\n", 0);
+		ck_assert_int_eq(conf_parse_string(text, "test.conf", &c,
+		    &err), -EINVAL);
+		ck_assert_msg(strstr(err, "test.conf:3: bad value") &&
+		    strstr(err, "a socket path is at most 107 bytes long"),
+		    "%s", err);
+		free(err);
+	}
 }
 END_TEST
 
@@ -1275,6 +1346,7 @@ conf_suite(void)
 	tcase_add_test(tc, test_port_types);
 	tcase_add_test(tc, test_port_type_runtime);
 	tcase_add_test(tc, test_vxlan_keys);
+	tcase_add_test(tc, test_dgram_keys);
 	tcase_add_test(tc, test_port_set_and_check);
 	tcase_add_test(tc, test_port_name_valid);
 	tcase_add_test(tc, test_port_equal_and_copy);

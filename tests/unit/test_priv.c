@@ -25,6 +25,7 @@
 #include "tapswitch/nl.h"
 #include "tapswitch/priv.h"
 #include "tapswitch/udp.h"
+#include "tapswitch/unixsock.h"
 
 #include "unit.h"
 
@@ -320,6 +321,94 @@ START_TEST(test_request_check)
 }
 END_TEST
 
+/* BIND_UNIX through the helper: the socket is made with its mode, a
+ * stale socket file is replaced, a file that is not a socket and a
+ * socket in use are refused and left alone; made in-process for a user
+ * who may not write the directory, it is refused. */
+START_TEST(test_bind_unix)
+{
+	char dir[] = "/tmp/test_priv_unix.XXXXXX", path[128], other[128];
+	struct priv_unix_req req = { .path = path, .type = SOCK_DGRAM,
+	    .uid = (uid_t)-1, .gid = (gid_t)-1, .mode = 0640 };
+	struct sockaddr_un sa;
+	socklen_t len;
+	struct stat st;
+	char *msg = NULL;
+	int fd = -1, fd2 = -1, s;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/d.sock", dir);
+	snprintf(other, sizeof(other), "%s/plain", dir);
+	/* A stale socket file: bound, then its socket closed. */
+	s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	unixsock_addr(path, &sa, &len);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&sa, len), 0);
+	close(s);
+	ck_assert_int_eq(priv_bind_unix(pv, &req, &fd, &msg), 0);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(lstat(path, &st), 0);
+	ck_assert(S_ISSOCK(st.st_mode));
+	ck_assert_uint_eq(st.st_mode & 0777, 0640);
+	/* It is ours and works: a datagram sent to the path arrives. */
+	s = socket(AF_UNIX, SOCK_DGRAM, 0);
+	ck_assert_int_eq(sendto(s, "x", 1, 0, (struct sockaddr *)&sa, len), 1);
+	close(s);
+	ck_assert_int_eq(recv(fd, dir + sizeof(dir) - 1, 1, MSG_DONTWAIT), 1);
+	dir[sizeof(dir) - 1] = '\0';
+	/* In use (by fd): refused, whatever the type asked. */
+	req.type = SOCK_STREAM;
+	ck_assert_int_eq(priv_bind_unix(pv, &req, &fd2, &msg), -EADDRINUSE);
+	ck_assert_msg(strstr(msg, "another program uses the socket") != NULL,
+	    "%s", msg);
+	free(msg);
+	msg = NULL;
+	ck_assert_int_eq(lstat(path, &st), 0);
+	/* A plain file: refused and kept. */
+	close(open(other, O_WRONLY | O_CREAT, 0600));
+	req.path = other;
+	ck_assert_int_eq(priv_bind_unix(pv, &req, &fd2, &msg), -EEXIST);
+	ck_assert_msg(strstr(msg, "not a socket") != NULL, "%s", msg);
+	free(msg);
+	msg = NULL;
+	ck_assert_int_eq(access(other, F_OK), 0);
+	/* A stream socket listens once made. */
+	snprintf(other, sizeof(other), "%s/s.sock", dir);
+	ck_assert_int_eq(priv_bind_unix(pv, &req, &fd2, &msg), 0);
+	s = socket(AF_UNIX, SOCK_STREAM, 0);
+	unixsock_addr(other, &sa, &len);
+	ck_assert_int_eq(connect(s, (struct sockaddr *)&sa, len), 0);
+	close(s);
+	close(fd2);
+	unlink(other);
+	/* A user who may not write the directory (not its owner, no group
+	 * or other write bit): refused, in-process as in the helper. */
+	ck_assert_int_eq(chmod(dir, 0755), 0);
+	ck_assert_int_eq(unixsock_bind(SOCK_DGRAM, other, (uid_t)-1,
+	    (gid_t)-1, 0600, geteuid() + 1, 12345, &fd2, &msg), -EACCES);
+	ck_assert_msg(strstr(msg, "may not write that directory") != NULL,
+	    "%s", msg);
+	free(msg);
+	msg = NULL;
+	ck_assert_int_eq(access(other, F_OK), -1);
+	/* Refused before asking: a relative path, a path too long. */
+	req.path = "rel.sock";
+	ck_assert_int_eq(priv_bind_unix(pv, &req, &fd2, &msg), -EINVAL);
+	free(msg);
+	msg = NULL;
+	memset(other, 'a', sizeof(other) - 1);
+	other[0] = '/';
+	other[sizeof(other) - 1] = '\0';
+	req.path = other;
+	ck_assert_int_eq(priv_bind_unix(pv, &req, &fd2, &msg), -EINVAL);
+	free(msg);
+	close(fd);
+	unlink(path);
+	snprintf(other, sizeof(other), "%s/plain", dir);
+	unlink(other);
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* STOP removes the cleanup files and ends the helper. */
 START_TEST(test_stop)
 {
@@ -484,6 +573,7 @@ priv_suite(void)
 	tcase_add_test(tc, test_link_state);
 	tcase_add_test(tc, test_refused_names);
 	tcase_add_test(tc, test_open_port_refused);
+	tcase_add_test(tc, test_bind_unix);
 	tcase_add_test(tc, test_open_udp);
 	tcase_add_test(tc, test_monitor);
 	tcase_add_test(tc, test_garbage);
