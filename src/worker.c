@@ -499,7 +499,8 @@ static const struct virtio_net_hdr zero_vh;
  * each port, all of its frames of the batch with sendmmsg(2), in order,
  * behind an empty virtio-net header when the port's fds take one and
  * the switch's frames have none.  A frame the kernel refuses is counted
- * and the rest go on after it.
+ * and the rest go on after it, unless the refusal is the port's (its
+ * queue is full, its peer away): the rest are then counted alike.
  */
 static void
 worker_tx_flush_mmsg(struct worker *w)
@@ -543,10 +544,20 @@ worker_tx_flush_mmsg(struct worker *w)
 			if (r < 0 && errno == EINTR)
 				continue;
 			if (r <= 0) {
-				/* The first of the rest failed: count it. */
-				worker_tx_done(w, &w->mtx[idx[done]],
-				    r < 0 ? -errno : -EIO);
-				done++;
+				int e = r < 0 ? -errno : -EIO;
+				/* The first of the rest failed: count it.
+				 * A full queue, a peer that is away or a
+				 * closed fd fails the rest alike: count
+				 * them too, without a system call each
+				 * (a stuck peer would cost one per frame). */
+				bool all = e == -EAGAIN || e == -ENOBUFS ||
+				    e == -ECONNREFUSED || e == -ENOENT ||
+				    e == -EBADF;
+
+				do
+					worker_tx_done(w, &w->mtx[idx[done++]],
+					    e);
+				while (all && done < k);
 				continue;
 			}
 			for (int m = 0; m < r; m++, done++)

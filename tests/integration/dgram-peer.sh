@@ -80,7 +80,22 @@ log "ok: 0, 5, 1600 and 70000-byte datagrams dropped and counted; the port carri
 
 # 16 flows x 4 frames from the namespace: both queues, all to the peer.
 # Paced: a Unix datagram socket queues net.unix.max_dgram_qlen
-# datagrams (10 by default), and the peer is a Python loop.
+# datagrams (10 by default), and the peer is a Python loop, which a
+# loaded machine may still leave behind: what it did not get must have
+# been counted tx_full (nothing is lost silently).
+tx_full() {
+	ctl_json J port show vm
+	jq .counters.tx_full <<<"$J"
+}
+# check_got WHAT FULL0: the peer's "got N" plus the tx_full since FULL0
+# is all 64, and most arrived.
+check_got() {
+	local got full
+	got=$(sed -n 's/^got //p' "$TMP_DIR/peer.out")
+	full=$(tx_full)
+	[[ -n $got ]] && ((got + full - $2 == 64 && got >= 32)) ||
+		fail "$1: the peer got ${got:-nothing} of 64 frames, tx_full $(($full - $2))"
+}
 send_flows() {
 	nsx "$NS" timeout 20 python3 -c '
 import socket, time
@@ -93,29 +108,29 @@ for port in range(40000, 40016):
         time.sleep(0.003)
 '
 }
-timeout 30 python3 "$PEER" dgram "$VM" "$SOCK" recv 64 20 >"$TMP_DIR/peer.out" &
+full0=$(tx_full)
+timeout 30 python3 "$PEER" dgram "$VM" "$SOCK" recv 64 8 >"$TMP_DIR/peer.out" &
 PPID_RECV=$!
 CLEANUP_PIDS+=("$PPID_RECV")
 sleep 0.5
 send_flows || fail "cannot send from the namespace"
 wait "$PPID_RECV" || fail "unixpeer recv failed"
-[[ $(<"$TMP_DIR/peer.out") == "got 64" ]] ||
-	fail "the peer got $(<"$TMP_DIR/peer.out") of 64 frames"
+check_got "16 flows" "$full0"
 ctl_json J stats vm --queues
 jq -e '[.ports[] | select(.name == "vm") | .queues[] | .counters.tx_packets > 0] | all and length == 2' \
     <<<"$J" >/dev/null ||
 	fail "not both workers sent to the port: $(jq -c '.ports[] | select(.name == "vm") | .queues' <<<"$J")"
-log "ok: 64 frames of 16 flows reached the peer, from both workers"
+log "ok: 64 frames of 16 flows reached the peer (or were counted), from both workers"
 
 # The peer restarted (it binds again, replacing its own file): reached.
-timeout 30 python3 "$PEER" dgram "$VM" "$SOCK" recv 64 20 >"$TMP_DIR/peer.out" &
+full0=$(tx_full)
+timeout 30 python3 "$PEER" dgram "$VM" "$SOCK" recv 64 8 >"$TMP_DIR/peer.out" &
 PPID_RECV=$!
 CLEANUP_PIDS+=("$PPID_RECV")
 sleep 0.5
 send_flows
 wait "$PPID_RECV"
-[[ $(<"$TMP_DIR/peer.out") == "got 64" ]] ||
-	fail "the restarted peer got $(<"$TMP_DIR/peer.out") of 64 frames"
+check_got "a restarted peer" "$full0"
 log "ok: a peer that restarted is reached again"
 
 # Away: its file is there but nobody reads (refused), then gone.
