@@ -21,6 +21,7 @@ src_libtapswitch_a_SOURCES = \
 	include/tapswitch/port.h src/port.c src/port_tap.c \
 	src/port_system.c src/port_vxlan.c src/port_dgram.c \
 	src/port_dummy.c \
+	include/tapswitch/policy.h src/policy.c \
 	include/tapswitch/fwd.h src/fwd.c \
 	include/tapswitch/worker.h src/worker.c \
 	include/tapswitch/sw.h src/sw.c src/sw_ctl.c \

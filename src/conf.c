@@ -256,6 +256,282 @@ conf_set_netns(void *obj, const char *value, const char **why)
 	return 0;
 }
 
+/* ---- Policy keys ---- */
+
+/* Call fn for each item of a ", "-separated list (blanks around items
+ * are ignored); stops at the first failure.  An empty item, or more than
+ * max items, is an error. */
+static int
+list_each(const char *value, size_t max,
+    int (*fn)(const char *item, void *arg, size_t i), void *arg)
+{
+	char buf[64];
+	size_t i = 0;
+	const char *p = value;
+
+	for (;;) {
+		const char *comma = strchr(p, ','), *end;
+		size_t len;
+
+		while (is_blank(*p))
+			p++;
+		end = comma ? comma : p + strlen(p);
+		while (end > p && is_blank(end[-1]))
+			end--;
+		len = (size_t)(end - p);
+		if (len == 0 || len >= sizeof(buf) || i >= max)
+			return -EINVAL;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		if (fn(buf, arg, i++) < 0)
+			return -EINVAL;
+		if (!comma)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+static int
+mac_item(const char *item, void *arg, size_t i)
+{
+	struct conf_mac_list *l = arg;
+
+	if (mac_parse(item, l->mac[i]) < 0 || (l->mac[i][0] & 1) ||
+	    mac_to_u64(l->mac[i]) == 0)
+		return -EINVAL;
+	l->n = (uint8_t)(i + 1);
+	return 0;
+}
+
+static int
+port_allowed_macs(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+	struct conf_mac_list l;
+
+	memset(&l, 0, sizeof(l));
+	if (list_each(value, CONF_ALLOWED_MAX, mac_item, &l) < 0) {
+		*why = "expected 1 to 16 unicast MAC addresses, comma-separated "
+		    "(e.g. 52:54:00:12:34:56)";
+		return -EINVAL;
+	}
+	p->pol.allowed_macs = l;
+	return 0;
+}
+
+int
+conf_parse_ip_prefix(const char *s, struct conf_ip_prefix *ip)
+{
+	char addr[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	size_t len = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long plen, max;
+
+	if (len == 0 || len >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, len);
+	addr[len] = '\0';
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, addr, ip->addr) == 1)
+		max = 32;
+	else if (inet_pton(AF_INET6, addr, ip->addr) == 1) {
+		ip->v6 = 1;
+		max = 128;
+	} else
+		return -EINVAL;
+	plen = max;
+	if (slash && parse_uint(slash + 1, 1, max, &plen) < 0)
+		return -EINVAL;
+	ip->plen = (uint8_t)plen;
+	/* The bits past the prefix must be 0: 10.0.0.5/24 is a typo for
+	 * 10.0.0.5 or 10.0.0.0/24, not something to guess. */
+	for (unsigned b = (unsigned)plen; b < max; b++)
+		if (ip->addr[b / 8] & (0x80 >> (b % 8)))
+			return -EINVAL;
+	return 0;
+}
+
+static int
+ip_item(const char *item, void *arg, size_t i)
+{
+	struct conf_ip_list *l = arg;
+
+	if (conf_parse_ip_prefix(item, &l->ip[i]) < 0)
+		return -EINVAL;
+	l->n = (uint8_t)(i + 1);
+	return 0;
+}
+
+static int
+port_allowed_ips(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+	struct conf_ip_list l;
+
+	memset(&l, 0, sizeof(l));
+	if (list_each(value, CONF_ALLOWED_MAX, ip_item, &l) < 0) {
+		*why = "expected 1 to 16 IPv4 or IPv6 addresses or prefixes, "
+		    "comma-separated (e.g. 10.0.10.5, fd00:10::5, "
+		    "fe80::/64), with no bits set past a prefix";
+		return -EINVAL;
+	}
+	p->pol.allowed_ips = l;
+	return 0;
+}
+
+static int
+ethertype_item(const char *item, void *arg, size_t i)
+{
+	static const struct {
+		const char *name;
+		uint16_t type;
+	} names[] = {
+		{ "ipv4", 0x0800 }, { "arp", 0x0806 }, { "ipv6", 0x86dd },
+		{ "llc", 0 },
+	};
+	struct conf_ethertype_list *l = arg;
+	unsigned long v;
+	char *end;
+
+	for (size_t k = 0; k < ARRAY_SIZE(names); k++)
+		if (strcasecmp(item, names[k].name) == 0) {
+			l->type[i] = names[k].type;
+			l->n = (uint16_t)(i + 1);
+			return 0;
+		}
+	if (strncasecmp(item, "0x", 2) != 0 || item[2] == '\0')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(item + 2, &end, 16);
+	if (*end != '\0' || errno || v < 0x600 || v > 0xffff ||
+	    v == ETH_TYPE_VLAN || v == 0x88a8)
+		return -EINVAL;
+	l->type[i] = (uint16_t)v;
+	l->n = (uint16_t)(i + 1);
+	return 0;
+}
+
+static int
+port_allowed_ethertypes(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+	struct conf_ethertype_list l;
+
+	memset(&l, 0, sizeof(l));
+	if (list_each(value, CONF_ALLOWED_MAX, ethertype_item, &l) < 0) {
+		*why = "expected 1 to 16 of ipv4, arp, ipv6, llc or a hex "
+		    "EtherType 0x0600..0xffff (not a VLAN tag type), "
+		    "comma-separated";
+		return -EINVAL;
+	}
+	p->pol.allowed_ethertypes = l;
+	return 0;
+}
+
+/* A number with an optional k, M or G suffix (powers of base) into *out,
+ * min..max.  0 or -EINVAL. */
+static int
+parse_scaled(const char *s, uint64_t base, uint64_t min, uint64_t max,
+    uint64_t *out)
+{
+	unsigned long long v;
+	uint64_t mul = 1;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end != '\0') {
+		switch (*end) {
+		case 'k': case 'K': mul = base; break;
+		case 'm': case 'M': mul = base * base; break;
+		case 'g': case 'G': mul = base * base * base; break;
+		default: return -EINVAL;
+		}
+		if (end[1] != '\0')
+			return -EINVAL;
+	}
+	if (v > max / mul || v * mul < min)
+		return -EINVAL;
+	*out = v * mul;
+	return 0;
+}
+
+int
+conf_parse_rate(const char *s, uint64_t *bps)
+{
+	return parse_scaled(s, 1000, CONF_RATE_MIN, CONF_RATE_MAX, bps);
+}
+
+#define RATE_WHY "expected bits per second 8k..1000G, with an optional " \
+	"k, M or G suffix (e.g. 200M)"
+
+static int
+port_rate_limit(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+
+	if (conf_parse_rate(value, &p->pol.rate_limit) < 0) {
+		*why = RATE_WHY;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+port_egress_rate_limit(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+
+	if (conf_parse_rate(value, &p->pol.egress_rate_limit) < 0) {
+		*why = RATE_WHY;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+port_burst(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+
+	if (parse_scaled(value, 1024, 1, CONF_BURST_MAX, &p->pol.burst) < 0) {
+		*why = "expected bytes 1..4G, with an optional k, M or G "
+		    "suffix (powers of 1024, e.g. 512k)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+port_storm_limit(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+	unsigned long v;
+
+	if (parse_uint(value, 1, CONF_STORM_MAX, &v) < 0) {
+		*why = "expected frames per second 1..100000000";
+		return -EINVAL;
+	}
+	p->pol.storm_limit = (uint32_t)v;
+	return 0;
+}
+
+static int
+port_bpdu_guard(void *obj, const char *value, const char **why)
+{
+	struct conf_port *p = obj;
+
+	if (conf_parse_bool(value, &p->pol.bpdu_guard) < 0) {
+		*why = "expected yes or no (or true/false, on/off, 1/0)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* "type" is set by conf_port_set_type(); its entry is here for lookups,
  * messages and the given bits.  Its field, the type pointer, is compared
  * like any other. */
@@ -278,7 +554,31 @@ static const key_t_ port_keys[] = {
 	    native),
 	CONF_KEY("mac_limit", port_mac_limit, CONF_IN_PORT, struct conf_port,
 	    mac_limit),
+	/* The policy keys: from here on (conf_policy_keys). */
+	CONF_KEY("allowed_macs", port_allowed_macs, CONF_IN_PORT,
+	    struct conf_port, pol.allowed_macs),
+	CONF_KEY("allowed_ips", port_allowed_ips, CONF_IN_PORT,
+	    struct conf_port, pol.allowed_ips),
+	CONF_KEY("allowed_ethertypes", port_allowed_ethertypes, CONF_IN_PORT,
+	    struct conf_port, pol.allowed_ethertypes),
+	CONF_KEY("rate_limit", port_rate_limit, CONF_IN_PORT, struct conf_port,
+	    pol.rate_limit),
+	CONF_KEY("egress_rate_limit", port_egress_rate_limit, CONF_IN_PORT,
+	    struct conf_port, pol.egress_rate_limit),
+	CONF_KEY("burst", port_burst, CONF_IN_PORT, struct conf_port,
+	    pol.burst),
+	CONF_KEY("storm_limit", port_storm_limit, CONF_IN_PORT,
+	    struct conf_port, pol.storm_limit),
+	CONF_KEY("bpdu_guard", port_bpdu_guard, CONF_IN_PORT,
+	    struct conf_port, pol.bpdu_guard),
 };
+
+#define POLICY_KEY_FIRST 6
+#define POLICY_KEY_N 8
+_Static_assert(ARRAY_SIZE(port_keys) == POLICY_KEY_FIRST + POLICY_KEY_N,
+    "the policy keys are the last of port_keys");
+const uint32_t conf_policy_keys =
+    ((UINT32_C(1) << POLICY_KEY_N) - 1) << POLICY_KEY_FIRST;
 
 /* ---- [switch] keys ---- */
 
@@ -452,6 +752,32 @@ sw_io_uring(void *obj, const char *value, const char **why)
 	return 0;
 }
 
+static int
+sw_loop_protect(void *obj, const char *value, const char **why)
+{
+	struct conf_switch *sw = obj;
+
+	if (conf_parse_bool(value, &sw->loop_protect) < 0) {
+		*why = "expected yes or no (or true/false, on/off, 1/0)";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+sw_loop_holddown(void *obj, const char *value, const char **why)
+{
+	struct conf_switch *sw = obj;
+	unsigned long v;
+
+	if (parse_uint(value, 1, CONF_LOOP_HOLDDOWN_MAX, &v) < 0) {
+		*why = "expected seconds 1..86400";
+		return -EINVAL;
+	}
+	sw->loop_holddown = (uint32_t)v;
+	return 0;
+}
+
 static const key_t_ switch_keys[] = {
 	{ .name = "queues", .set = sw_queues },
 	{ .name = "offload", .set = sw_offload },
@@ -464,6 +790,8 @@ static const key_t_ switch_keys[] = {
 	{ .name = "metrics_listen", .set = sw_metrics_listen },
 	{ .name = "busy_poll", .set = sw_busy_poll },
 	{ .name = "io_uring", .set = sw_io_uring },
+	{ .name = "loop_protect", .set = sw_loop_protect },
+	{ .name = "loop_holddown", .set = sw_loop_holddown },
 };
 
 #define N_PORT_KEYS ARRAY_SIZE(port_keys)
@@ -830,6 +1158,11 @@ conf_port_problems(const struct conf_port *p,
 	if (conf_port_given(p, "native") && !conf_port_given(p, "trunk"))
 		pr[n++] = (struct conf_problem){ "native", NULL, xasprintf(
 		    "[port %s] sets native without trunk", p->name) };
+	if (conf_port_given(p, "burst") && !p->pol.rate_limit &&
+	    !p->pol.egress_rate_limit)
+		pr[n++] = (struct conf_problem){ "burst", NULL, xasprintf(
+		    "[port %s] sets burst without rate_limit or "
+		    "egress_rate_limit", p->name) };
 	if (p->type->netdev && (!p->ifname || !ifname_valid(p->ifname))) {
 		/* Only a caller that fills the struct by hand gets here
 		 * with ifname given: conf_set_ifname() checks what it
@@ -896,6 +1229,23 @@ conf_port_conflict(const struct conf_port *a, const struct conf_port *b)
 	if (a->type != b->type || !a->type->conflict)
 		return NULL;
 	return a->type->conflict(a, b);
+}
+
+bool
+conf_port_equal_but_policy(const struct conf_port *a,
+    const struct conf_port *b)
+{
+	struct conf_port t = *a;	/* shallow: only compared */
+
+	t.pol = b->pol;
+	t.given = (a->given & ~conf_policy_keys) | (b->given & conf_policy_keys);
+	return conf_port_equal(&t, b);
+}
+
+bool
+conf_port_has_policy(const struct conf_port *p)
+{
+	return (p->given & conf_policy_keys) != 0;
 }
 
 bool
@@ -1625,6 +1975,8 @@ conf_parse_string(const char *text, const char *name, struct conf **out,
 	ps.sw.fdb_size = CONF_FDB_SIZE_DEFAULT;
 	ps.sw.fdb_aging = CONF_FDB_AGING_DEFAULT;
 	ps.sw.busy_poll = CONF_BUSY_POLL_DEFAULT;
+	ps.sw.loop_protect = true;
+	ps.sw.loop_holddown = CONF_LOOP_HOLDDOWN_DEFAULT;
 	ps.sw.control_socket = xstrdup(CONF_DEFAULT_SOCKET);
 	ps.sw.log_level = LOG_LVL_INFO;
 

@@ -44,6 +44,17 @@
 #include "tapswitch/util.h"
 
 #define FDB_STATIC_FLAG 1u
+/* The rest of flags tracks flapping (FDB_LOOP), under the mutex: how many
+ * moves in the window (0: none), the port before the current one, and
+ * the second the window began (15 bits of now). */
+#define FLAP_COUNT_SHIFT 1
+#define FLAP_COUNT_MASK 0xfu
+#define FLAP_PREV_SHIFT 5
+#define FLAP_PREV_MASK 0xfffu
+#define FLAP_WIN_SHIFT 17
+#define FLAP_WIN_MASK 0x7fffu
+_Static_assert(FDB_PORT_MAX - 1 <= FLAP_PREV_MASK, "port ids fit the flags");
+_Static_assert(FDB_FLAPS < FLAP_COUNT_MASK, "flap count fits the flags");
 #define FDB_IDX_NONE UINT32_MAX
 /* Port of an entry on the free list: a reader that broke the QSBR
  * contract sees an impossible port rather than a plausible wrong one. */
@@ -57,7 +68,10 @@ struct fdb_entry {
 	uint32_t port;			/* atomic; the location: loc() */
 	uint32_t last_seen;		/* atomic; meaningless when static */
 	uint32_t flags;			/* atomic; FDB_STATIC_FLAG */
-	uint32_t link;			/* free or retire list; under the mutex */
+	uint32_t link;			/* under the mutex: while linked, the
+					 * port it was learned on first (its
+					 * home, for loop protection); else
+					 * the free or retire list */
 };
 
 struct fdb {
@@ -267,6 +281,7 @@ link_new(struct fdb *fdb, struct fdb_entry *e, uint64_t key, uint32_t port,
 	st32(&e->port, loc(port, remote));
 	st32(&e->last_seen, is_static ? 0 : now);
 	st32(&e->flags, is_static ? FDB_STATIC_FLAG : 0);
+	e->link = port;
 	__atomic_store_n(&e->next, *head, __ATOMIC_RELAXED);
 	__atomic_store_n(head, e, __ATOMIC_RELEASE);
 	counter_add(&fdb->count, 1);
@@ -279,6 +294,42 @@ static inline bool
 over_limit(const struct fdb *fdb, uint32_t port, uint32_t mac_limit)
 {
 	return mac_limit != 0 && ld32(&fdb->port_count[port]) >= mac_limit;
+}
+
+/* Entry e (dynamic) moved from old to port at now: is it flapping?  A
+ * move back to the port it was on before the last move, within the
+ * window, counts; any other move starts counting again.  A loop is
+ * reported on the port the address moved to, unless that is where it
+ * was learned first: a host that answers a storm of its own looping
+ * frames flaps between its port and the loop too, and its port is not
+ * the one to cut: the count stays at its limit, and the next move, to
+ * the other port, reports the loop there. */
+static bool
+flap(struct fdb_entry *e, uint32_t old, uint32_t port, uint32_t now)
+{
+	uint32_t f = ld32(&e->flags);
+	uint32_t count = (f >> FLAP_COUNT_SHIFT) & FLAP_COUNT_MASK;
+	uint32_t prev = (f >> FLAP_PREV_SHIFT) & FLAP_PREV_MASK;
+	uint32_t win = (f >> FLAP_WIN_SHIFT) & FLAP_WIN_MASK;
+	bool loop = false;
+
+	if (count && prev == port &&
+	    ((now - win) & FLAP_WIN_MASK) <= FDB_FLAP_SECS) {
+		if (++count <= FDB_FLAPS) {
+			/* not yet */
+		} else if (port == e->link) {
+			count = FDB_FLAPS;	/* armed for the next move */
+		} else {
+			loop = true;
+			count = 0;
+		}
+	} else {
+		count = 1;
+		win = now & FLAP_WIN_MASK;
+	}
+	st32(&e->flags, (f & FDB_STATIC_FLAG) | count << FLAP_COUNT_SHIFT |
+	    old << FLAP_PREV_SHIFT | win << FLAP_WIN_SHIFT);
+	return loop;
 }
 
 /* The slow path of fdb_learn: everything that changes the table.  Under
@@ -308,7 +359,9 @@ learn_locked(struct fdb *fdb, uint64_t key, uint32_t port, uint16_t remote,
 		st32(&e->port, loc(port, remote));
 		counter_add(&fdb->port_count[loc_port(old)], -1);
 		counter_add(&fdb->port_count[port], 1);
-		return FDB_MOVED;
+		/* A move between remotes of one port is no port flap. */
+		return loc_port(old) != port && flap(e, loc_port(old), port,
+		    now) ? FDB_LOOP : FDB_MOVED;
 	}
 	if (over_limit(fdb, port, mac_limit))
 		return FDB_LIMIT;

@@ -2,13 +2,16 @@
  * fwd.c - the forwarding decision for one frame (see fwd.h).
  *
  * The rules, in the order DESIGN.md gives them: length, ingress VLAN,
- * source address and learning, the 802.1D link-local filter, then lookup
- * or flood.  Each drop is counted by exactly one counter of the ingress
+ * the port's policy, source address and learning, the 802.1D link-local
+ * filter, then lookup or flood (storm control last: whether a frame
+ * floods is known only after the lookup).  Each drop is counted by exactly one counter of the ingress
  * port's queue.
  */
 #include "config.h"
 
 #include "tapswitch/fwd.h"
+#include "tapswitch/log.h"
+#include "tapswitch/policy.h"
 
 /* The VLAN an ingress frame belongs to, or 0 when the port does not accept
  * it.  Untagged and priority-tagged (VID 0) frames are treated alike. */
@@ -29,6 +32,62 @@ ingress_vlan(const struct port *in, const struct frame_info *fi)
 	return 0;
 }
 
+/* The ingress policy of port in (step 3): false when the frame is
+ * dropped (counted).  Only for ports with a policy or err-disabled. */
+static __attribute__((noinline)) bool
+ingress_policy(struct port *in, struct policy *pol, struct port_counters *c,
+    const uint8_t *buf, size_t len, bool gso, struct fwd_decision *d)
+{
+	const struct frame_info *fi = &d->fi;
+
+	if (port_err_disabled(in)) {
+		ctr_add(&c->rx_err_disabled, 1);
+		return false;
+	}
+	if (!pol)
+		return true;
+	switch (policy_rx(pol, buf, len, fi, pol->rx.cost_q32 ?
+	    policy_wire_len(buf, len, fi, gso, 0, port_max_frame(in)) : len,
+	    policy_now())) {
+	case POLICY_PASS:
+		return true;
+	case POLICY_SPOOF_MAC:
+		ctr_add(&c->rx_spoof_mac, 1);
+		break;
+	case POLICY_SPOOF_IP:
+		ctr_add(&c->rx_spoof_ip, 1);
+		break;
+	case POLICY_BPDU:
+		ctr_add(&c->rx_bpdu, 1);
+		if (port_err_disable(in, PORT_ERRDIS_BPDU))
+			d->action = FWD_DISABLED;
+		break;
+	case POLICY_ETHERTYPE:
+		ctr_add(&c->rx_ethertype, 1);
+		break;
+	case POLICY_POLICED:
+		ctr_add(&c->rx_policed, 1);
+		break;
+	}
+	return false;
+}
+
+/* A loop: the source keeps moving between in and another port. */
+static void
+loop_seen(const struct dp *dp, struct port *in, struct fwd_decision *d,
+    struct sw_counters *swc)
+{
+	char mac[MAC_STR_LEN];
+	bool protect = __atomic_load_n(&dp->loop_protect, __ATOMIC_RELAXED);
+
+	ctr_add(&swc->mac_flaps, 1);
+	log_rl(LOG_LVL_WARN, "MAC %s in VLAN %u keeps moving between port %s "
+	    "and another port: a loop%s", mac_format(d->fi.src, mac), d->vid,
+	    in->conf.name, protect ? "" : " (loop_protect = no: nothing done)");
+	if (protect && port_err_disable(in, PORT_ERRDIS_LOOP))
+		d->action = FWD_DISABLED;
+}
+
 void
 fwd_decide(const struct dp *dp, struct port *in, unsigned q,
     const uint8_t *buf, size_t len, bool gso, uint16_t remote, uint32_t now,
@@ -36,6 +95,7 @@ fwd_decide(const struct dp *dp, struct port *in, unsigned q,
 {
 	struct port_counters *c = &in->queues[q].ctr;
 	struct frame_info *fi = &d->fi;
+	struct policy *pol = NULL;
 	struct port *out;
 	uint32_t id;
 
@@ -63,6 +123,11 @@ fwd_decide(const struct dp *dp, struct port *in, unsigned q,
 		ctr_add(&c->rx_vlan, 1);
 		return;
 	}
+	if (UNLIKELY(port_flags(in))) {
+		pol = port_policy(in);
+		if (!ingress_policy(in, pol, c, buf, len, gso, d))
+			return;
+	}
 	if (UNLIKELY(mac_is_multicast(fi->src))) {
 		ctr_add(&c->rx_src_mcast, 1);
 		return;
@@ -78,6 +143,14 @@ fwd_decide(const struct dp *dp, struct port *in, unsigned q,
 		break;
 	case FDB_MOVED:
 		ctr_add(&swc->moved, 1);
+		break;
+	case FDB_LOOP:
+		ctr_add(&swc->moved, 1);
+		loop_seen(dp, in, d, swc);
+		if (d->action == FWD_DISABLED) {
+			ctr_add(&c->rx_err_disabled, 1);
+			return;
+		}
 		break;
 	case FDB_FULL:
 		ctr_add(&swc->fdb_full, 1);
@@ -105,6 +178,10 @@ fwd_decide(const struct dp *dp, struct port *in, unsigned q,
 			d->out = out;
 			return;
 		}
+	}
+	if (UNLIKELY(pol != NULL) && !policy_storm_ok(pol, policy_now())) {
+		ctr_add(&c->rx_storm, 1);
+		return;
 	}
 	d->action = FWD_FLOOD;
 	ctr_add(&swc->flooded, 1);

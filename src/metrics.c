@@ -210,6 +210,12 @@ metrics_render(struct sw *sw, struct evbuffer *out)
 	for (unsigned i = 0; i < n; i++)
 		put_labelled(out, "tapswitch_port_up", "port",
 		    ports[i]->conf.name, port_is_up(ports[i]));
+	put_family(out, "tapswitch_port_err_disabled", "gauge",
+	    "0, or why the port is err-disabled: 1 bpdu (bpdu_guard), "
+	    "2 loop (loop_protect)");
+	for (unsigned i = 0; i < n; i++)
+		put_labelled(out, "tapswitch_port_err_disabled", "port",
+		    ports[i]->conf.name, port_err_disabled(ports[i]));
 	put_family(out, "tapswitch_port_macs", "gauge",
 	    "addresses learned on the port that are in the MAC table");
 	for (unsigned i = 0; i < n; i++)

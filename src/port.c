@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tapswitch/frame.h"
+#include "tapswitch/policy.h"
 #include "tapswitch/port.h"
 
 /* The port types; the first is the default.  A new type is a new
@@ -111,7 +112,48 @@ port_new(const struct conf_port *cp, unsigned nqueues)
 	 * untagged one; the data path adds them when it sees a tag. */
 	p->max_frame = cp->mtu + ETH_HDR_LEN;
 	p->queues = xaligned_alloc(CACHE_LINE, nqueues * sizeof(*p->queues));
+	p->policy = policy_new(cp);
+	p->pflags = p->policy ? PORT_F_POLICY : 0;
 	return p;
+}
+
+const char *
+port_errdis_name(unsigned why)
+{
+	switch (why) {
+	case PORT_ERRDIS_BPDU:
+		return "bpdu";
+	case PORT_ERRDIS_LOOP:
+		return "loop";
+	}
+	return NULL;
+}
+
+void
+port_set_policy(struct port *p, const struct conf_port *cp, struct qsbr *qs)
+{
+	struct policy *old = p->policy, *pol = policy_new(cp);
+
+	/* Workers never read p->conf.pol (only the policy), and the other
+	 * policy key bits of given are the main thread's. */
+	p->conf.pol = cp->pol;
+	p->conf.given = (p->conf.given & ~conf_policy_keys) |
+	    (cp->given & conf_policy_keys);
+	if (pol) {
+		__atomic_store_n(&p->policy, pol, __ATOMIC_RELEASE);
+		__atomic_fetch_or(&p->pflags, (uint8_t)PORT_F_POLICY,
+		    __ATOMIC_RELEASE);
+	} else {
+		__atomic_fetch_and(&p->pflags, (uint8_t)~PORT_F_POLICY,
+		    __ATOMIC_RELEASE);
+		__atomic_store_n(&p->policy, NULL, __ATOMIC_RELEASE);
+	}
+	if (!old)
+		return;
+	if (qs)
+		qsbr_defer(qs, free, old);
+	else
+		free(old);
 }
 
 void
@@ -237,6 +279,7 @@ port_free(struct port *p)
 		return;
 	port_close(p);
 	conf_port_destroy(&p->conf);
+	free(p->policy);
 	free(p->reason);
 	free(p->fds);
 	free(p->qfds);

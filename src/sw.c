@@ -675,6 +675,83 @@ sw_mon_release(struct sw *sw, const char *netns)
 	}
 }
 
+/* Act on p's err-disabled state if it changed since we last looked (the
+ * worker's event, or the timer when the event was lost): log it once,
+ * forget the addresses learned on the port (they were looping, or are
+ * cut off now), and for a loop set the time to try again. */
+static void
+sw_errdis_check(struct sw *sw, struct port *p)
+{
+	unsigned why = port_err_disabled(p);
+
+	if (why && fdb_port_count(sw->fdb, p->id))
+		fdb_flush(sw->fdb, p->id, false);
+	if (why == p->errdis_seen)
+		return;
+	p->errdis_seen = (uint8_t)why;
+	p->errdis_until = 0;
+	if (why == PORT_ERRDIS_LOOP) {
+		p->errdis_until = now_sec() + sw->conf->sw.loop_holddown;
+		log_warn("port %s: err-disabled (loop): an address kept moving "
+		    "between it and another port; it is tried again in %u s "
+		    "(loop_holddown)", p->conf.name,
+		    sw->conf->sw.loop_holddown);
+	} else if (why == PORT_ERRDIS_BPDU) {
+		log_warn("port %s: err-disabled (bpdu): a spanning-tree BPDU "
+		    "came in and bpdu_guard = yes; remove its source, then "
+		    "\"tapswitchctl port enable %s\"", p->conf.name,
+		    p->conf.name);
+	}
+}
+
+/* Take p out of err-disabled state.  Main thread. */
+static void
+sw_errdis_clear(struct port *p)
+{
+	port_err_clear(p);
+	p->errdis_seen = PORT_ERRDIS_NONE;
+	p->errdis_until = 0;
+}
+
+int
+sw_port_enable(struct sw *sw, const char *name, bool *was)
+{
+	struct port *p = port_table_find(sw->pt, name);
+	unsigned why;
+
+	if (!p)
+		return -ENOENT;
+	why = port_err_disabled(p);
+	*was = why != PORT_ERRDIS_NONE;
+	sw_errdis_clear(p);
+	if (*was)
+		log_info("port %s: enabled again (was err-disabled (%s))",
+		    p->conf.name, port_errdis_name(why));
+	return 0;
+}
+
+/* Every second: err-disabled ports (what the events missed), and loop
+ * hold-downs that are over. */
+static void
+sw_errdis_tick(struct sw *sw)
+{
+	const struct port_set *set = port_table_set(sw->pt);
+	uint32_t now = now_sec();
+
+	for (unsigned i = 0; i < set->n; i++) {
+		struct port *p = set->ports[i];
+
+		if (!port_err_disabled(p))
+			continue;
+		sw_errdis_check(sw, p);
+		if (p->errdis_until && (int32_t)(now - p->errdis_until) >= 0) {
+			sw_errdis_clear(p);
+			log_info("port %s: loop hold-down over; forwarding "
+			    "again", p->conf.name);
+		}
+	}
+}
+
 /* One event posted by a worker (worker.h). */
 static void
 sw_event(struct sw *sw, const struct port_ev *ev)
@@ -682,10 +759,15 @@ sw_event(struct sw *sw, const struct port_ev *ev)
 	struct port *p = port_table_get(sw->pt, ev->id);
 	char *why;
 
-	if (!p || p->gen != ev->gen || !p->opened)
-		return;		/* gone, another port, or closed already */
+	if (!p || p->gen != ev->gen)
+		return;		/* gone, or another port */
 	switch (ev->kind) {
+	case PORT_EV_ERR_DISABLED:
+		sw_errdis_check(sw, p);
+		break;
 	case PORT_EV_FD_FAILED:
+		if (!p->opened)
+			break;	/* closed already */
 		why = xasprintf("queue %u failed: %s", ev->q, ev->err ?
 		    strerror(ev->err) : "end of file");
 		sw_port_detach(sw, p);
@@ -723,6 +805,7 @@ sw_age_timer(evutil_socket_t fd, short what, void *arg)
 	struct sw *sw = arg;
 
 	sw_age(sw);
+	sw_errdis_tick(sw);
 	/* What port changes left for after a grace period. */
 	qsbr_reclaim(sw->qs);
 }
@@ -975,6 +1058,8 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 
 	__atomic_store_n(&sw->dp.busy_poll_us, n->busy_poll,
 	    __ATOMIC_RELAXED);
+	__atomic_store_n(&sw->dp.loop_protect, n->loop_protect,
+	    __ATOMIC_RELAXED);
 
 	/* Ports the old file had and the new one does not. */
 	for (i = 0; i < sw->conf->n_ports; i++) {
@@ -990,7 +1075,14 @@ sw_reload(struct sw *sw, const struct conf *conf, struct sw_reload_result *res,
 		const struct conf_port *cp = &conf->ports[i];
 		struct port *p = port_table_find(sw->pt, cp->name);
 
-		if (p && !conf_port_equal(&p->conf, cp)) {
+		if (p && !conf_port_equal(&p->conf, cp) &&
+		    conf_port_equal_but_policy(&p->conf, cp)) {
+			/* Only the policy changed: the port stays, with
+			 * its interface, its addresses and its state. */
+			port_set_policy(p, cp, sw->qs);
+			push_name(&res->changed, &res->n_changed, cp->name);
+			log_info("port %s: policy changed", cp->name);
+		} else if (p && !conf_port_equal(&p->conf, cp)) {
 			/* Perhaps the same interface before and after,
 			 * attached to again rather than re-created, so the
 			 * namespace keeps its addresses (the type says). */
@@ -1121,6 +1213,7 @@ sw_create_with(const struct conf *conf, struct priv *pv,
 		.vnet_hdr = conf->sw.offload,
 		.io_uring = r > 0,
 		.busy_poll_us = conf->sw.busy_poll,
+		.loop_protect = conf->sw.loop_protect,
 		.evfd = sw->evfd,
 	};
 	sw->workers = xcalloc(conf->sw.queues, sizeof(*sw->workers));

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "tapswitch/ctl.h"
 #include "tapswitch/fdb.h"
@@ -116,6 +117,75 @@ counters_json(const struct port_counters *c)
 	return o;
 }
 
+/* The port's err-disabled state and policy keys (those given). */
+static void
+policy_json(const struct port *p, json_t *o)
+{
+	const struct conf_port *c = &p->conf;
+	const struct conf_policy *pol = &c->pol;
+	const char *why = port_errdis_name(port_err_disabled(p));
+
+	json_object_set_new(o, "err_disabled", why ? json_string(why) :
+	    json_null());
+	if (pol->allowed_macs.n) {
+		json_t *a = json_array();
+		char buf[MAC_STR_LEN];
+
+		for (unsigned i = 0; i < pol->allowed_macs.n; i++)
+			json_array_append_new(a, json_string(mac_format(
+			    pol->allowed_macs.mac[i], buf)));
+		json_object_set_new(o, "allowed_macs", a);
+	}
+	if (pol->allowed_ips.n) {
+		json_t *a = json_array();
+
+		for (unsigned i = 0; i < pol->allowed_ips.n; i++) {
+			const struct conf_ip_prefix *ip =
+			    &pol->allowed_ips.ip[i];
+			char buf[INET6_ADDRSTRLEN + 8];
+			size_t n;
+
+			inet_ntop(ip->v6 ? AF_INET6 : AF_INET, ip->addr, buf,
+			    INET6_ADDRSTRLEN);
+			n = strlen(buf);
+			if (ip->plen != (ip->v6 ? 128 : 32))
+				snprintf(buf + n, sizeof(buf) - n, "/%u",
+				    ip->plen);
+			json_array_append_new(a, json_string(buf));
+		}
+		json_object_set_new(o, "allowed_ips", a);
+	}
+	if (pol->allowed_ethertypes.n) {
+		json_t *a = json_array();
+
+		for (unsigned i = 0; i < pol->allowed_ethertypes.n; i++) {
+			uint16_t t = pol->allowed_ethertypes.type[i];
+			char buf[8];
+
+			snprintf(buf, sizeof(buf), "0x%04x", t);
+			json_array_append_new(a, json_string(t == 0 ? "llc" :
+			    t == 0x0800 ? "ipv4" : t == 0x0806 ? "arp" :
+			    t == 0x86dd ? "ipv6" : buf));
+		}
+		json_object_set_new(o, "allowed_ethertypes", a);
+	}
+	if (pol->rate_limit)
+		json_object_set_new(o, "rate_limit",
+		    json_integer((json_int_t)pol->rate_limit));
+	if (pol->egress_rate_limit)
+		json_object_set_new(o, "egress_rate_limit",
+		    json_integer((json_int_t)pol->egress_rate_limit));
+	if (pol->burst)
+		json_object_set_new(o, "burst",
+		    json_integer((json_int_t)pol->burst));
+	if (pol->storm_limit)
+		json_object_set_new(o, "storm_limit",
+		    json_integer((json_int_t)pol->storm_limit));
+	if (conf_port_given(c, "bpdu_guard"))
+		json_object_set_new(o, "bpdu_guard",
+		    json_boolean(pol->bpdu_guard));
+}
+
 static json_t *
 port_json(struct sw *sw, const struct port *p)
 {
@@ -143,12 +213,15 @@ port_json(struct sw *sw, const struct port *p)
 	    "native", c->trunk && c->native ? json_integer(c->native) :
 	    json_null(),
 	    "mac_limit", (json_int_t)c->mac_limit,
-	    "state", port_is_up(p) ? "up" : "down",
+	    "state", port_err_disabled(p) ? "err-disabled" :
+	    port_is_up(p) ? "up" : "down",
 	    "reason", port_is_up(p) ? NULL : p->reason ? p->reason :
 	    "link down",
 	    "queues", (int)p->nqueues,
 	    "macs", (json_int_t)fdb_port_count(sw_fdb(sw), p->id),
 	    "counters", counters_json(&sum));
+	if (o)
+		policy_json(p, o);
 	if (o && p->type->show)
 		p->type->show(p, o);
 	return o;
@@ -315,6 +388,20 @@ h_port_del(void *arg, json_t *params, struct ctl_err *err)
 		return NULL;
 	sw_port_del(sw, p->conf.name);
 	return json_object();
+}
+
+static json_t *
+h_port_enable(void *arg, json_t *params, struct ctl_err *err)
+{
+	struct sw *sw = arg;
+	struct port *p;
+	bool absent, was;
+
+	p = param_port(sw, params, "name", true, &absent, err);
+	if (!p)
+		return NULL;
+	sw_port_enable(sw, p->conf.name, &was);
+	return json_pack("{s:b}", "was_err_disabled", was);
 }
 
 /*
@@ -695,6 +782,9 @@ sw_ctl_register(struct sw *sw, struct ctl *ctl)
 	    CTL_MUTATING, h_port_add, sw);
 	ctl_register(ctl, "port.del", "name", "remove a port and its MACs",
 	    CTL_MUTATING, h_port_del, sw);
+	ctl_register(ctl, "port.enable", "name",
+	    "take an err-disabled port back into service", CTL_MUTATING,
+	    h_port_enable, sw);
 	ctl_register_text(ctl, "fdb.show", "[port], [vlan], [limit], [after]",
 	    "the MAC table, a page at a time",
 	    CTL_READONLY, h_fdb_show, sw);

@@ -137,6 +137,10 @@ static const struct cmd cmds[] = {
 	  .help = "remove a port",
 	  .method = "port.del", .min_args = 1, .max_args = 1,
 	  .arg_param = "name", .arg_meta = "NAME" },
+	{ .noun = "port", .verb = "enable", .synopsis = "NAME",
+	  .help = "take an err-disabled port back into service",
+	  .method = "port.enable", .min_args = 1, .max_args = 1,
+	  .arg_param = "name", .arg_meta = "NAME" },
 	{ .noun = "fdb", .verb = "show", .synopsis = "[port=NAME] [vlan=N]",
 	  .help = "show the MAC table",
 	  .method = "fdb.show", .keys = fdb_show_keys, .paged = true },
@@ -914,7 +918,20 @@ static const char *const drop_counters[] = {
 	"rx_errors", "rx_vlan", "rx_src_mcast", "rx_link_local",
 	"rx_hairpin", "tx_oversize", "tx_down", "tx_errors", "tx_full",
 	"rx_bad_offload",
+	"rx_err_disabled", "rx_spoof_mac", "rx_spoof_ip", "rx_bpdu",
+	"rx_ethertype", "rx_policed", "rx_storm", "tx_policed",
 };
+
+/* A port's state: "up", "down", or "err-disabled (bpdu)". */
+static char *
+fmt_port_state(json_t *port)
+{
+	json_t *why = json_object_get(port, "err_disabled");
+
+	if (json_is_string(why))
+		return xasprintf("err-disabled (%s)", json_string_value(why));
+	return fmt_key(port, "state");
+}
 
 static char *
 fmt_drops(json_t *counters)
@@ -1106,7 +1123,7 @@ print_port_list(json_t *r)
 		table_add(&t, fmt_key(p, "type"));
 		table_add(&t, fmt_key(p, "ifname"));
 		table_add(&t, fmt_key(p, "netns"));
-		table_add(&t, fmt_key(p, "state"));
+		table_add(&t, fmt_port_state(p));
 		table_add(&t, fmt_port_vlan(p));
 		table_add(&t, fmt_key(p, "mtu"));
 		table_add(&t, fmt_key(ctr, "rx_packets"));
@@ -1122,7 +1139,7 @@ print_port(json_t *p)
 	static const char *const known[] = {
 		"name", "type", "ifname", "ifindex", "netns", "state",
 		"reason", "mtu", "vlan", "trunk", "native", "mac_limit",
-		"queues", "macs", "counters", NULL,
+		"queues", "macs", "counters", "err_disabled", NULL,
 	};
 	json_t *ctr = json_object_get(p, "counters"), *v;
 	json_t *limit = json_object_get(p, "mac_limit");
@@ -1135,7 +1152,7 @@ print_port(json_t *p)
 	kv_add(&t, "ifname", fmt_key(p, "ifname"));
 	kv_add(&t, "ifindex", fmt_key(p, "ifindex"));
 	kv_add(&t, "netns", fmt_key(p, "netns"));
-	kv_add(&t, "state", fmt_key(p, "state"));
+	kv_add(&t, "state", fmt_port_state(p));
 	if (json_is_string(json_object_get(p, "reason")))
 		kv_add(&t, "reason", fmt_key(p, "reason"));
 	kv_add(&t, "mtu", fmt_key(p, "mtu"));

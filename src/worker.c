@@ -35,6 +35,7 @@
 
 #include "tapswitch/gso.h"
 #include "tapswitch/log.h"
+#include "tapswitch/policy.h"
 #include "tapswitch/tap.h"
 #include "tapswitch/worker.h"
 
@@ -747,6 +748,29 @@ worker_send_other(struct worker *w, unsigned i, struct port *out)
 	worker_send_frame(w, d, out, slot_frame(w, i), len, vh, false);
 }
 
+/* Frame i to a port with flags (port.h): err-disabled, the frame is
+ * dropped as to a port that is down; else its egress policy
+ * (egress_rate_limit) says.  False when it is dropped (counted).  A
+ * super-frame counts as the frames it stands for. */
+static __attribute__((noinline)) bool
+worker_tx_policy(struct worker *w, unsigned i, struct port *out)
+{
+	const struct virtio_net_hdr *vh = slot_vh(w, i);
+	bool gso = w->vnet_len && vh->gso_type != VIRTIO_NET_HDR_GSO_NONE;
+	struct policy *pol = port_policy(out);
+
+	if (port_err_disabled(out)) {
+		ctr_add(&out->queues[w->q].ctr.tx_down, 1);
+		return false;
+	}
+	if (!pol || policy_tx_ok(pol, policy_wire_len(slot_frame(w, i),
+	    w->len[i], &w->dec[i].fi, gso, gso ? le16toh(vh->gso_size) : 0,
+	    port_max_frame(out)), policy_now()))
+		return true;
+	ctr_add(&out->queues[w->q].ctr.tx_policed, 1);
+	return false;
+}
+
 /* Send frame i to port out, or count why not. */
 static void
 worker_send(struct worker *w, unsigned i, struct port *out)
@@ -761,6 +785,8 @@ worker_send(struct worker *w, unsigned i, struct port *out)
 		ctr_add(&c->tx_down, 1);
 		return;
 	}
+	if (UNLIKELY(port_flags(out)) && !worker_tx_policy(w, i, out))
+		return;
 	if (UNLIKELY(out->io)) {
 		worker_send_other(w, i, out);
 		return;
@@ -1153,8 +1179,17 @@ worker_rx(struct worker *w, struct port *in)
 	return n;
 }
 
-/* Send the frame in slot i, decided, where its decision says. */
-static void
+/* A frame err-disabled port in: the main thread logs it and forgets the
+ * port's addresses. */
+static __attribute__((noinline, cold)) void
+worker_disabled(struct worker *w, struct port *in)
+{
+	worker_post(w, in, PORT_EV_ERR_DISABLED, (int)port_err_disabled(in));
+}
+
+/* Send the frame in slot i, decided, where its decision says.  Inlined
+ * into the loop, as it is small and runs for every frame. */
+static inline __attribute__((always_inline)) void
 worker_forward(struct worker *w, struct port *in, unsigned i)
 {
 	const struct fwd_decision *d = &w->dec[i];
@@ -1171,6 +1206,8 @@ worker_forward(struct worker *w, struct port *in, unsigned i)
 			    fwd_port_in_vlan(out, d->vid))
 				worker_send(w, i, out);
 		}
+	} else if (UNLIKELY(d->action == FWD_DISABLED)) {
+		worker_disabled(w, in);
 	}
 }
 
@@ -1247,6 +1284,7 @@ worker_serve(struct worker *w, struct port *in, uint32_t now)
 	bool io;
 
 	n = worker_rx(w, in);
+	policy_clock_reset();	/* the meters read the clock once a batch */
 	io = in->io & PORT_CAP_IO;
 	if (UNLIKELY(w->other_in)) {
 		unsigned m = 0;

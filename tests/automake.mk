@@ -7,6 +7,7 @@ UNIT_TESTS = \
 	tests/unit/test_fdb \
 	tests/unit/test_fwd \
 	tests/unit/test_vxlan \
+	tests/unit/test_policy \
 	tests/unit/test_ctl \
 	tests/unit/test_log \
 	tests/unit/test_metrics \
@@ -38,6 +39,9 @@ tests_unit_test_fwd_LDADD = $(UNIT_LDADD)
 tests_unit_test_vxlan_SOURCES = tests/unit/test_vxlan.c
 tests_unit_test_vxlan_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_vxlan_LDADD = $(UNIT_LDADD)
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
+tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_policy_LDADD = $(UNIT_LDADD)
 tests_unit_test_ctl_SOURCES = tests/unit/test_ctl.c
 tests_unit_test_ctl_CFLAGS = $(UNIT_CFLAGS) $(JANSSON_CFLAGS)
 tests_unit_test_ctl_LDADD = $(UNIT_LDADD)
@@ -88,6 +92,9 @@ INTEGRATION_TESTS = \
 	tests/integration/netns-churn.sh \
 	tests/integration/netns-recreate.sh \
 	tests/integration/reload-reconcile.sh \
+	tests/integration/policy-spoof.sh \
+	tests/integration/policy-rate.sh \
+	tests/integration/policy-loop.sh \
 	tests/integration/ping-all-read-write.sh \
 	tests/integration/broadcast-read-write.sh \
 	tests/integration/vlan-read-write.sh \

@@ -33,6 +33,13 @@
 #define CONF_MTU_DEFAULT 1500
 #define CONF_IFNAME_MAX 15		/* IFNAMSIZ - 1 */
 #define CONF_NETNS_MAX 64		/* longest netns = name */
+#define CONF_LOOP_HOLDDOWN_DEFAULT 30	/* seconds */
+#define CONF_LOOP_HOLDDOWN_MAX 86400
+#define CONF_ALLOWED_MAX 16		/* entries of each allowed_* list */
+#define CONF_RATE_MIN 8000		/* bits per second */
+#define CONF_RATE_MAX 1000000000000ULL	/* 1T */
+#define CONF_BURST_MAX (1ULL << 32)	/* bytes */
+#define CONF_STORM_MAX 100000000	/* frames per second */
 
 /*
  * Port keys.  The keys every port has (type, mtu, vlan, trunk, native,
@@ -81,7 +88,7 @@ struct conf_problem {
 	char *msg;
 };
 
-#define CONF_PROBLEMS_MAX 4
+#define CONF_PROBLEMS_MAX 6
 
 /* The configuration side of a port type (port.h has the rest). */
 struct conf_type {
@@ -113,6 +120,48 @@ const char *conf_type_names(void);
 /* The type of a port without type = (tap). */
 const struct conf_type *conf_type_default(void);
 
+/*
+ * The ingress/egress policy of a port (DESIGN.md, "Forwarding rules" step
+ * 3; policy.h applies it).  Fixed-size lists, zeroed past n, so that a
+ * port's keys compare with memcmp like any other.
+ */
+struct conf_mac_list {
+	uint8_t n;
+	uint8_t mac[CONF_ALLOWED_MAX][6];
+};
+
+struct conf_ip_prefix {
+	uint8_t v6;		/* 0: IPv4 in addr[0..4) */
+	uint8_t plen;		/* prefix length: 32 or 128 for one address */
+	uint8_t addr[16];	/* network order, zero past plen */
+};
+
+struct conf_ip_list {
+	uint8_t n;
+	struct conf_ip_prefix ip[CONF_ALLOWED_MAX];
+};
+
+/* EtherType 0 in the list stands for 802.3 frames with a length
+ * (LLC). */
+struct conf_ethertype_list {
+	uint16_t n;
+	uint16_t type[CONF_ALLOWED_MAX];
+};
+
+struct conf_policy {
+	struct conf_mac_list allowed_macs;	/* n == 0: any */
+	struct conf_ip_list allowed_ips;	/* n == 0: any */
+	struct conf_ethertype_list allowed_ethertypes;	/* n == 0: any */
+	uint64_t rate_limit;		/* ingress, bits/s; 0: none */
+	uint64_t egress_rate_limit;	/* bits/s; 0: none */
+	uint64_t burst;			/* bytes; 0: the default */
+	uint32_t storm_limit;		/* frames/s; 0: none */
+	bool bpdu_guard;
+};
+
+/* The keys of struct conf_policy, as bits of conf_port.given. */
+extern const uint32_t conf_policy_keys;
+
 struct conf_port {
 	char *name;		/* section name, [A-Za-z0-9_.-]{1,64} */
 	const struct conf_type *type;
@@ -128,6 +177,7 @@ struct conf_port {
 	unsigned line;		/* line of the [port] header; 0 if not from a file */
 	/* Which keys were given: bit i of the common table, of the type's. */
 	uint32_t given, type_given;
+	struct conf_policy pol;	/* last: large, and not on the data path */
 };
 
 /* Whether key was given for p (common or the type's). */
@@ -157,6 +207,8 @@ struct conf_switch {
 	char *metrics_listen;	/* "ADDR:PORT"; NULL = no metrics */
 	uint32_t busy_poll;	/* microseconds, default 50; 0 = never poll */
 	enum conf_io_uring io_uring;	/* default auto */
+	bool loop_protect;	/* default yes: err-disable a looping port */
+	uint32_t loop_holddown;	/* seconds, default 30 */
 };
 
 struct conf {
@@ -243,6 +295,19 @@ char *conf_port_conflict(const struct conf_port *a, const struct conf_port *b);
 
 /* True when two ports would be set up identically (reload keeps them). */
 bool conf_port_equal(const struct conf_port *a, const struct conf_port *b);
+/* True when a and b differ at most in their policy keys, which a running
+ * port can take without being re-created. */
+bool conf_port_equal_but_policy(const struct conf_port *a,
+    const struct conf_port *b);
+/* Whether p has any policy key. */
+bool conf_port_has_policy(const struct conf_port *p);
+
+/* "RATE" (bits per second, with an optional k, M or G: powers of 1000)
+ * into *bps, CONF_RATE_MIN..CONF_RATE_MAX.  0 or -EINVAL. */
+int conf_parse_rate(const char *s, uint64_t *bps);
+/* An address or prefix ("10.0.0.5", "fd00::/64") into *ip.  0 or
+ * -EINVAL. */
+int conf_parse_ip_prefix(const char *s, struct conf_ip_prefix *ip);
 
 const struct conf_port *conf_find_port(const struct conf *conf,
     const char *name);

@@ -42,10 +42,22 @@
 
 struct fdb;
 
+/* Loop detection (FDB_LOOP): moves of one address, each back to the
+ * port it was on before the last move, within a window of this many
+ * seconds (1..2 of now_sec()). */
+#define FDB_FLAPS 5
+#define FDB_FLAP_SECS 1
+
 enum fdb_learn_result {
 	FDB_REFRESHED,		/* known on this port: timestamp updated */
 	FDB_LEARNED,		/* new entry */
 	FDB_MOVED,		/* was on another port, now on this one */
+	FDB_LOOP,		/* moved, and it keeps moving back and forth
+				 * between the same two ports: more than
+				 * FDB_FLAPS moves within FDB_FLAP_SECS
+				 * (a loop), and this port is not the one
+				 * it was learned on first; the count
+				 * starts again */
 	FDB_STATIC,		/* static entry for another port: unchanged */
 	FDB_FULL,		/* table full: not learned */
 	FDB_LIMIT,		/* port's mac_limit reached: not learned */

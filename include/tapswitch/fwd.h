@@ -31,6 +31,7 @@ struct dp {
 	bool vnet_hdr;		/* offload = yes: frames carry a virtio-net header */
 	bool io_uring;		/* io_uring = yes: workers batch syscalls */
 	uint32_t busy_poll_us;	/* atomic: main writes (reload), workers read */
+	bool loop_protect;	/* atomic: main writes (reload), workers read */
 	int evfd;		/* eventfd that wakes the main thread for port
 				 * events (worker.h); -1: none */
 };
@@ -42,6 +43,7 @@ struct dp {
 	X(aged,     "MAC addresses aged out") \
 	X(fdb_full, "sources not learned because the MAC table was full") \
 	X(flooded,  "frames flooded (broadcast, multicast, unknown unicast)") \
+	X(mac_flaps, "loops seen: an address moving back and forth between two ports") \
 	X(wakeups,  "blocking waits for work: asleep unless work was there") \
 	X(polled,   "times a polling worker found work without blocking")
 
@@ -55,6 +57,10 @@ enum fwd_action {
 	FWD_DROP,		/* counted on the ingress port */
 	FWD_UNICAST,		/* to d->out */
 	FWD_FLOOD,		/* to every other up port of d->vid */
+	FWD_DISABLED,		/* dropped (counted), and this frame
+				 * err-disabled the ingress port: the
+				 * worker tells the main thread
+				 * (PORT_EV_ERR_DISABLED) */
 };
 
 struct fwd_decision {
@@ -86,7 +92,10 @@ fwd_egress_tagged(const struct port *p, uint16_t vid)
  * number remote (a port that reaches several hosts; else 0).  gso says
  * the virtio-net header announced a segmentation offload frame, which
  * may exceed the MTU.  Counts rx_packets/rx_bytes and any drop on in->ctr[q],
- * learns the source, and counts learned/moved/fdb_full/flooded in *swc.
+ * learns the source, and counts learned/moved/fdb_full/flooded/mac_flaps
+ * in *swc.  The port's policy (policy.h) applies after the ingress VLAN;
+ * a BPDU on a bpdu_guard port, or a loop seen with dp->loop_protect,
+ * err-disables the port (FWD_DISABLED says when this frame did it).
  */
 void fwd_decide(const struct dp *dp, struct port *in, unsigned q,
     const uint8_t *buf, size_t len, bool gso, uint16_t remote, uint32_t now,

@@ -105,7 +105,15 @@
 	X(rx_tunnel_flags, "dropped: VXLAN header without the I flag") \
 	X(rx_tunnel_vni, "dropped: VXLAN datagram with a VNI no port has") \
 	X(rx_tunnel_remote, "dropped: VXLAN datagram from an address not in remote") \
-	X(tx_remote_errors, "flooded copies a remote did not get (sent to others)")
+	X(tx_remote_errors, "flooded copies a remote did not get (sent to others)") \
+	X(rx_err_disabled, "dropped: the port is err-disabled") \
+	X(rx_spoof_mac, "dropped: source MAC not in allowed_macs") \
+	X(rx_spoof_ip,  "dropped: source IP not in allowed_ips") \
+	X(rx_bpdu,      "dropped: BPDU on a bpdu_guard port (err-disables it)") \
+	X(rx_ethertype, "dropped: EtherType not in allowed_ethertypes") \
+	X(rx_policed,   "dropped: over rate_limit") \
+	X(rx_storm,     "dropped: broadcast/multicast/unknown unicast over storm_limit") \
+	X(tx_policed,   "dropped: over the egress port's egress_rate_limit")
 
 struct port_counters {
 #define X(name, help) uint64_t name;
@@ -125,7 +133,15 @@ struct port_queue {
 
 struct port;
 struct priv;
+struct policy;
 struct json_t;
+
+/* Why a port is err-disabled (port_err_disabled). */
+enum port_errdis {
+	PORT_ERRDIS_NONE,
+	PORT_ERRDIS_BPDU,	/* a BPDU came in on a bpdu_guard port */
+	PORT_ERRDIS_LOOP,	/* loop_protect saw a MAC flap to it */
+};
 
 /* Capabilities of a type. */
 #define PORT_CAP_MULTIQUEUE	0x1u	/* one fd per queue (else one fd) */
@@ -346,6 +362,14 @@ struct port {
 	bool attached;			/* main thread: workers watch the fds */
 	char *reason;			/* main thread: why it is down, or NULL */
 	bool up;			/* main writes, workers read (atomic) */
+	uint8_t pflags;			/* atomic: PORT_F_*: what the data
+					 * path must look at beyond the
+					 * defaults, in one load */
+	uint8_t errdis_seen;		/* main thread: errdis it acted on */
+	uint32_t errdis_until;		/* main thread: now_sec() to enable
+					 * again (loop); 0: never */
+	struct policy *policy;		/* atomic pointer; NULL: no policy
+					 * key (policy.h) */
 	struct port_queue *queues;	/* [nqueues]; [q] written by worker q */
 };
 
@@ -403,6 +427,78 @@ port_set_up(struct port *p, bool up)
 {
 	__atomic_store_n(&p->up, up, __ATOMIC_RELEASE);
 }
+
+static inline struct policy *
+port_policy(const struct port *p)
+{
+	return __atomic_load_n(&p->policy, __ATOMIC_ACQUIRE);
+}
+
+/*
+ * p->pflags: nonzero when frames of the port need more than the default
+ * path, so that a port without policy costs the data path one load and
+ * a branch per direction.  PORT_F_POLICY: the main thread set p->policy
+ * (the pointer is published before the flag is set and cleared after
+ * the flag is; a worker that saw the flag may still find NULL).  The
+ * err-disabled reason: set by workers (port_err_disable), cleared by the
+ * main thread (port_err_clear).
+ */
+#define PORT_F_POLICY		0x01u
+#define PORT_F_ERRDIS_SHIFT	1
+#define PORT_F_ERRDIS_MASK	0x06u
+
+static inline unsigned
+port_flags(const struct port *p)
+{
+	return __atomic_load_n(&p->pflags, __ATOMIC_RELAXED);
+}
+
+static inline unsigned
+port_err_disabled(const struct port *p)
+{
+	return (port_flags(p) & PORT_F_ERRDIS_MASK) >> PORT_F_ERRDIS_SHIFT;
+}
+
+/* Err-disable p for why (a worker): true when this call did it, false
+ * when it was already.  The caller tells the main thread (port events). */
+static inline bool
+port_err_disable(struct port *p, enum port_errdis why)
+{
+	uint8_t f = __atomic_load_n(&p->pflags, __ATOMIC_RELAXED);
+
+	do {
+		if (f & PORT_F_ERRDIS_MASK)
+			return false;
+	} while (!__atomic_compare_exchange_n(&p->pflags, &f,
+	    (uint8_t)(f | (unsigned)why << PORT_F_ERRDIS_SHIFT), true,
+	    __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return true;
+}
+
+/* Take p out of err-disabled state.  Main thread. */
+static inline void
+port_err_clear(struct port *p)
+{
+	__atomic_fetch_and(&p->pflags, (uint8_t)~PORT_F_ERRDIS_MASK,
+	    __ATOMIC_RELAXED);
+}
+
+/* Does p take frames to send: up, and not err-disabled? */
+static inline bool
+port_forwards(const struct port *p)
+{
+	return port_is_up(p) && !port_err_disabled(p);
+}
+
+/* "bpdu", "loop": why p is err-disabled; NULL if it is not. */
+const char *port_errdis_name(unsigned why);
+
+/* Publish the policy of settings cp for p (NULL when cp has none), and
+ * copy cp's policy keys into p->conf; the old policy is freed after a
+ * grace period of qs (NULL: p is not published, free now).  Main
+ * thread. */
+void port_set_policy(struct port *p, const struct conf_port *cp,
+    struct qsbr *qs);
 
 static inline size_t
 port_max_frame(const struct port *p)

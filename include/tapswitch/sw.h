@@ -51,6 +51,9 @@ int sw_port_add(struct sw *sw, const struct conf_port *cp, char **err);
  * not.  0 or -ENOENT. */
 int sw_port_del(struct sw *sw, const char *name);
 struct port *sw_port_find(const struct sw *sw, const char *name);
+/* Take the port called name out of err-disabled state (*was: it was
+ * err-disabled).  0 or -ENOENT. */
+int sw_port_enable(struct sw *sw, const char *name, bool *was);
 
 /* Act on the port events the workers posted (worker.h): a port whose fd
  * failed is closed, down, with the reason.  The main loop calls it when

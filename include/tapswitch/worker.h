@@ -158,6 +158,8 @@ busy_poll_woke(struct busy_poll *bp, uint64_t now, uint64_t budget,
  */
 enum port_ev_kind {
 	PORT_EV_FD_FAILED = 1,	/* fd q failed for good: no longer read */
+	PORT_EV_ERR_DISABLED,	/* a worker err-disabled the port: err is
+				 * why (enum port_errdis) */
 };
 
 struct port_ev {

@@ -3,7 +3,9 @@
  * first byte picks the ingress port (access, trunk with and without
  * native, small MTU) and whether the virtio-net header announced GSO; the
  * rest is the frame, classified and decided by fwd_decide().  Checks the
- * decision's invariants on every input.
+ * decision's invariants on every input.  The access port has every
+ * policy key (policy.h), so its checks parse what comes from the wire
+ * too; one the input err-disables is enabled again at once.
  */
 #include "config.h"
 
@@ -12,6 +14,7 @@
 
 #include "tapswitch/fwd.h"
 #include "tapswitch/log.h"
+#include "tapswitch/policy.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -49,6 +52,17 @@ init(void)
 		    (conf[i][3] && conf_port_set(&cp, "native", conf[i][3],
 		    &err) < 0))
 			abort();
+		if (i == 0 && (conf_port_set(&cp, "allowed_ips",
+		    "10.0.0.1, 10.1.0.0/16, fd00::1, fe80::/64", &err) < 0 ||
+		    conf_port_set(&cp, "bpdu_guard", "yes", &err) < 0 ||
+		    conf_port_set(&cp, "allowed_ethertypes",
+		    "ipv4, arp, ipv6, llc", &err) < 0 ||
+		    conf_port_set(&cp, "rate_limit", "1G", &err) < 0 ||
+		    conf_port_set(&cp, "storm_limit", "1000000", &err) < 0))
+			abort();
+		if (i == 2 && conf_port_set(&cp, "allowed_macs",
+		    "02:00:00:00:00:01, 02:00:00:00:00:02", &err) < 0)
+			abort();
 		ports[i] = port_new(&cp, 1);
 		conf_port_destroy(&cp);
 		if (port_table_insert(pt, ports[i]) < 0)
@@ -69,10 +83,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1)
 		return 0;
 	in = ports[data[0] & 3];
+	policy_clock_reset();
 	fwd_decide(&dp, in, 0, data + 1, size - 1, data[0] & 4, 0, ++now / 16,
 	    &swc, &d);
 	switch (d.action) {
 	case FWD_DROP:
+	case FWD_DISABLED:
 		break;
 	case FWD_UNICAST:
 		if (!d.out || d.out == in || !fwd_port_in_vlan(d.out, d.vid))
@@ -84,6 +100,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		break;
 	}
+	if (d.action == FWD_DISABLED && !port_err_disabled(in))
+		abort();
+	port_err_clear(in);
 	/* Age now and then so the table keeps changing. */
 	if ((now & 1023) == 0)
 		fdb_age(fdb, now / 16, 2);

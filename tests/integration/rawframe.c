@@ -4,7 +4,7 @@
  * interfaces (which the test kernels may lack).
  *
  *   rawframe send IFACE DST SRC [--vlan VID[:PCP]] [--type 0xXXXX]
- *                 [--len N] [--count N] [--interval MS]
+ *                 [--len N] [--count N] [--interval MS] [--payload HEX]
  *   rawframe recv IFACE --timeout MS [--count N] [--src MAC] [--dst MAC]
  *                 [--vlan VID|untagged] [--type 0xXXXX] [--wait]
  *                 [--ready FILE]
@@ -13,6 +13,9 @@
  * whole frame including any tag) to IFACE with an AF_PACKET socket.  The
  * payload after the ethertype is "TSWF", a 32-bit sequence number and then
  * bytes (seq + offset) & 0xff, so a receiver can tell a damaged frame.
+ * --payload HEX (pairs of hex digits) puts those bytes right after the
+ * ethertype instead, for frames a test builds itself (ARP, IP); zeros
+ * pad the frame to --len, which grows to fit.
  *
  * recv captures frames arriving on IFACE (frames the host itself sends are
  * ignored) and prints one line for each frame that passes the filters:
@@ -76,7 +79,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: %s send IFACE DST SRC [--vlan VID[:PCP]] [--type 0xXXXX]\n"
-	    "                [--len N] [--count N] [--interval MS]\n"
+	    "                [--len N] [--count N] [--interval MS] "
+	    "[--payload HEX]\n"
 	    "       %s recv IFACE --timeout MS [--count N] [--src MAC]\n"
 	    "                [--dst MAC] [--vlan VID|untagged] [--type 0xXXXX]\n"
 	    "                [--wait] [--ready FILE]\n", prog, prog);
@@ -225,6 +229,8 @@ cmd_send(int argc, char **argv)
 	struct sockaddr_ll sll;
 	long vid = -1, pcp = 0, type = DEFAULT_TYPE, len = DEFAULT_LEN;
 	long count = 1, interval = 0;
+	static uint8_t payload[MAX_FRAME];
+	long payload_len = -1;
 	size_t hdr;
 	int fd, ifindex;
 
@@ -260,11 +266,26 @@ cmd_send(int argc, char **argv)
 		} else if (strcmp(opt, "--interval") == 0) {
 			interval = parse_num("interval",
 			    need_arg(argc, argv, &i), 10, 0, 10000);
+		} else if (strcmp(opt, "--payload") == 0) {
+			const char *hex = need_arg(argc, argv, &i);
+			size_t n = strlen(hex);
+
+			if (n % 2 || n / 2 > MAX_FRAME - HDR_LEN - TAG_LEN)
+				die("bad --payload: pairs of hex digits");
+			for (size_t k = 0; k < n / 2; k++) {
+				char byte[3] = { hex[2 * k], hex[2 * k + 1], 0 };
+
+				payload[k] = (uint8_t)parse_num("payload byte",
+				    byte, 16, 0, 255);
+			}
+			payload_len = (long)(n / 2);
 		} else {
 			usage();
 		}
 	}
 	hdr = HDR_LEN + (vid >= 0 ? TAG_LEN : 0);
+	if (payload_len >= 0 && len < (long)hdr + payload_len)
+		len = (long)hdr + payload_len;
 	if ((size_t)len < hdr)
 		die("length %ld is shorter than the header (%zu)", len, hdr);
 
@@ -290,7 +311,11 @@ cmd_send(int argc, char **argv)
 		int tries = 0;
 		ssize_t r;
 
-		fill_payload(frame + hdr, (size_t)len - hdr, (uint32_t)n);
+		if (payload_len >= 0)
+			memcpy(frame + hdr, payload, (size_t)payload_len);
+		else
+			fill_payload(frame + hdr, (size_t)len - hdr,
+			    (uint32_t)n);
 		for (;;) {
 			r = sendto(fd, frame, (size_t)len, 0,
 			    (struct sockaddr *)&sll, sizeof(sll));
