@@ -281,6 +281,7 @@ port_free(struct port *p)
 	conf_port_destroy(&p->conf);
 	free(p->policy);
 	free(p->reason);
+	free(p->qpriv);
 	free(p->fds);
 	free(p->qfds);
 	free(p->epfds);

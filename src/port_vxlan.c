@@ -36,6 +36,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/udp.h>
 #include <stddef.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -382,6 +383,8 @@ vxlan_port_free(void *arg)
 	free(st);
 }
 
+static void vxlan_txq_alloc(struct port *p);
+
 static int
 vxlan_open(struct port *p, bool vnet_hdr, unsigned *mtu, char **errp)
 {
@@ -468,6 +471,7 @@ vxlan_open(struct port *p, bool vnet_hdr, unsigned *mtu, char **errp)
 		st->salen[i] = udp_sockaddr(&c->remote.a[i],
 		    (uint16_t)c->dstport, &st->sa[i]);
 	}
+	vxlan_txq_alloc(p);
 	u->refs++;
 	u->members[slot] = st;
 	__atomic_store_n(&p->priv, st, __ATOMIC_RELEASE);
@@ -651,31 +655,42 @@ vxlan_send_one(const struct vxlan_port *st, int fd, struct msghdr *mh,
 }
 
 /*
- * Send frame f behind the port's VXLAN header: to its remote, or
- * flooded to every remote; from the send socket (the outer source port)
- * the inner flow hash picks.  A flood that some remotes did not get is
- * sent if any got it, and the copies lost are counted
+ * Sending in batches.  Frames of queue q are copied, each behind its
+ * VXLAN header, into the queue's batch (struct vxlan_txq, in p->qpriv,
+ * which lives as long as the port), and the worker calls tx_flush at the
+ * end of its batch.  A run of frames of one flow to one destination --
+ * the segments of a TCP super-frame above all -- that are all as long as
+ * the first but the last leaves with one sendmsg(2) and UDP_SEGMENT: the
+ * kernel cuts it into one datagram per frame (UDP GSO), at the NIC or,
+ * without the NIC's help, once for all of them.  A frame that cannot join
+ * the run sends the run first.
+ */
+#define VXLAN_TXB_BYTES 65000	/* UDP payload of one send */
+#define VXLAN_TXB_SEGS 64	/* the kernel's UDP_MAX_SEGMENTS (6.x: 128) */
+#define VXLAN_TXB_ALL UINT16_MAX	/* remote: every one (flooded) */
+
+/*
+ * Send frame f at once, alone, behind the port's VXLAN header: to its
+ * remote, or to every remote (VXLAN_TXB_ALL).  A flood that some remotes
+ * did not get is sent if any got it, and the copies lost are counted
  * (tx_remote_errors).
  */
 static int
-vxlan_tx(struct port *p, unsigned q, const struct port_txf *f)
+vxlan_tx_now(const struct vxlan_port *st, const struct port_txf *f,
+    unsigned sock, uint16_t remote, struct port *p, unsigned q)
 {
-	struct vxlan_port *st = vxlan_state(p);
 	struct iovec iov[8];
 	struct msghdr mh = { .msg_iov = iov };
-	int fd, r, first = 0;
+	int fd = st->tx[sock], r, first = 0;
 	unsigned sent = 0;
 
-	if (!st || port_fd(p, q) < 0)
-		return -EBADF;
 	if (f->niov > 7)
 		return -EINVAL;
-	iov[0] = (struct iovec){ st->hdr, VXLAN_HDR_LEN };
+	iov[0] = (struct iovec){ (void *)st->hdr, VXLAN_HDR_LEN };
 	memcpy(iov + 1, f->iov, (size_t)f->niov * sizeof(*iov));
 	mh.msg_iovlen = (size_t)f->niov + 1;
-	fd = st->tx[st->ntx > 1 ? vxlan_txf_hash(f) % st->ntx : 0];
-	if (!f->flood && f->remote < st->nremotes)
-		return vxlan_send_one(st, fd, &mh, f->remote);
+	if (remote != VXLAN_TXB_ALL)
+		return vxlan_send_one(st, fd, &mh, remote);
 	for (unsigned i = 0; i < st->nremotes; i++) {
 		if ((r = vxlan_send_one(st, fd, &mh, i)) == 0)
 			sent++;
@@ -686,6 +701,173 @@ vxlan_tx(struct port *p, unsigned q, const struct port_txf *f)
 		ctr_add(&p->queues[q].ctr.tx_remote_errors,
 		    st->nremotes - sent);
 	return sent ? 0 : first;
+}
+
+struct vxlan_txq {
+	size_t used;		/* bytes in buf */
+	size_t seglen;		/* of the first datagram */
+	unsigned nseg;
+	unsigned sock;		/* index of the send socket */
+	uint16_t remote;	/* or VXLAN_TXB_ALL */
+	bool closed;		/* a shorter datagram ended the run */
+	uint8_t *buf;		/* VXLAN_TXB_BYTES */
+} __attribute__((aligned(CACHE_LINE)));
+
+/* The batches of p's queues, made at the first open. */
+static void
+vxlan_txq_alloc(struct port *p)
+{
+	size_t one = sizeof(struct vxlan_txq) + VXLAN_TXB_BYTES;
+	uint8_t *b;
+
+	if (p->qpriv)
+		return;
+	b = xaligned_alloc(CACHE_LINE, p->nqueues * one);
+	for (unsigned q = 0; q < p->nqueues; q++) {
+		struct vxlan_txq *t = (struct vxlan_txq *)(b + q * one);
+
+		t->buf = (uint8_t *)(t + 1);
+	}
+	p->qpriv = b;
+}
+
+static struct vxlan_txq *
+vxlan_txq(const struct port *p, unsigned q)
+{
+	return (struct vxlan_txq *)((uint8_t *)p->qpriv + q *
+	    (sizeof(struct vxlan_txq) + VXLAN_TXB_BYTES));
+}
+
+/* Count n frames of len bytes (without their VXLAN headers) as sent, or
+ * as dropped for err. */
+static void
+vxlan_count(struct port *p, unsigned q, unsigned n, size_t len, int err)
+{
+	struct port_counters *c = &p->queues[q].ctr;
+
+	switch (err) {
+	case 0:
+		ctr_add(&c->tx_packets, n);
+		ctr_add(&c->tx_bytes, len);
+		return;
+	case -EBADF:
+		ctr_add(&c->tx_down, n);
+		return;
+	case -EAGAIN:
+	case -ENOBUFS:
+		ctr_add(&c->tx_full, n);
+		return;
+	case -EMSGSIZE:
+		ctr_add(&c->tx_oversize, n);
+		return;
+	default:
+		ctr_add(&c->tx_errors, n);
+		if (err != -ENETUNREACH && err != -EHOSTUNREACH &&
+		    err != -ENETDOWN)
+			log_rl(LOG_LVL_WARN, "port %s queue %u: sendmsg: %s",
+			    p->conf.name, q, strerror(-err));
+	}
+}
+
+static void
+vxlan_tx_flush(struct port *p, unsigned q)
+{
+	struct vxlan_port *st = vxlan_state(p);
+	struct vxlan_txq *t = vxlan_txq(p, q);
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { t->buf, t->used };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	size_t inner = t->used - (size_t)t->nseg * VXLAN_HDR_LEN;
+	unsigned first, last, sent = 0;
+	int err = 0, r;
+
+	if (!t->nseg)
+		return;
+	if (!st || port_fd(p, q) < 0) {
+		vxlan_count(p, q, t->nseg, 0, -EBADF);
+		goto out;
+	}
+	if (t->nseg > 1) {
+		struct cmsghdr *c;
+
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_UDP;
+		c->cmsg_type = UDP_SEGMENT;
+		c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+		*(uint16_t *)(void *)CMSG_DATA(c) = (uint16_t)t->seglen;
+	}
+	first = t->remote == VXLAN_TXB_ALL ? 0 : t->remote;
+	last = t->remote == VXLAN_TXB_ALL ? st->nremotes : first + 1;
+	for (unsigned i = first; i < last && i < st->nremotes; i++) {
+		r = vxlan_send_one(st, st->tx[t->sock % st->ntx], &mh, i);
+		/* A run longer than the path allows: EMSGSIZE, or EINVAL
+		 * from UDP GSO (a segment over the MTU). */
+		if (r == -EINVAL && t->nseg > 1)
+			r = -EMSGSIZE;
+		if (r == 0)
+			sent++;
+		else if (!err)
+			err = r;
+	}
+	if (sent && sent < last - first)
+		ctr_add(&p->queues[q].ctr.tx_remote_errors,
+		    (uint64_t)(last - first - sent) * t->nseg);
+	vxlan_count(p, q, t->nseg, inner, sent ? 0 : err);
+out:
+	t->nseg = 0;
+	t->used = 0;
+}
+
+/*
+ * Take frame f into queue q's batch, behind the port's VXLAN header, for
+ * its remote, or every remote when flooded; the send socket (the outer
+ * source port) is the one the inner flow hash picks.  A frame too long
+ * for a batch goes at once, alone.
+ */
+static int
+vxlan_tx(struct port *p, unsigned q, const struct port_txf *f)
+{
+	struct vxlan_port *st = vxlan_state(p);
+	struct vxlan_txq *t = vxlan_txq(p, q);
+	size_t len = f->len + VXLAN_HDR_LEN;
+	uint16_t remote;
+	unsigned sock;
+	uint8_t *d;
+
+	if (!st || port_fd(p, q) < 0)
+		return -EBADF;
+	sock = st->ntx > 1 ? vxlan_txf_hash(f) % st->ntx : 0;
+	remote = !f->flood && f->remote < st->nremotes ? f->remote :
+	    VXLAN_TXB_ALL;
+	if (t->nseg && (t->sock != sock || t->remote != remote ||
+	    t->closed || len > t->seglen || t->nseg == VXLAN_TXB_SEGS ||
+	    t->used + len > VXLAN_TXB_BYTES))
+		vxlan_tx_flush(p, q);
+	if (len > VXLAN_TXB_BYTES)
+		return vxlan_tx_now(st, f, sock, remote, p, q);
+	if (!t->nseg) {
+		t->sock = sock;
+		t->remote = remote;
+		t->seglen = len;
+		t->closed = false;
+	}
+	d = t->buf + t->used;
+	memcpy(d, st->hdr, VXLAN_HDR_LEN);
+	d += VXLAN_HDR_LEN;
+	for (int i = 0; i < f->niov; i++) {
+		memcpy(d, f->iov[i].iov_base, f->iov[i].iov_len);
+		d += f->iov[i].iov_len;
+	}
+	t->used += len;
+	t->nseg++;
+	t->closed = len < t->seglen;
+	return PORT_TX_BATCHED;
 }
 
 static void
@@ -780,4 +962,5 @@ const struct port_type port_type_vxlan = {
 	.remote_name = vxlan_remote_name,
 	.rx = vxlan_rx,
 	.tx = vxlan_tx,
+	.tx_flush = vxlan_tx_flush,
 };

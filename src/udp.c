@@ -106,12 +106,6 @@ open_one(const struct udp_endpoint *ep, bool rx, bool reuseport)
 		set_buf(fd, SO_SNDBUFFORCE, SO_SNDBUF, UDP_BUF);
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small,
 		    sizeof(small));
-		/* RFC 7348: the UDP checksum of IPv4 SHOULD be zero (the
-		 * inner frame has its own); IPv6 needs one. */
-		if (ep->family == AF_INET &&
-		    setsockopt(fd, SOL_SOCKET, SO_NO_CHECK, &one,
-		    sizeof(one)) < 0)
-			goto fail;
 		if (ep->family == AF_INET ?
 		    setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu,
 		    sizeof(pmtu)) < 0 :

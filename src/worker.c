@@ -70,6 +70,10 @@ struct tx_slot {
 	uint8_t hdr[ETH_ADDR_LEN * 2 + VLAN_TAG_LEN];
 };
 
+/* PORT_CAP_IO ports a batch may leave frames with (more are flushed at
+ * once). */
+#define IO_BATCH_PORTS 16
+
 /* Writes queued per io_uring submission (epoll mode uses slot 0 only). */
 #define TX_SLOTS 128
 
@@ -137,6 +141,10 @@ struct worker {
 	uint16_t remote[WORKER_BATCH];
 	struct port *in[WORKER_BATCH];
 	bool other_in;
+	/* PORT_CAP_IO ports with frames batched by their type (tx_flush);
+	 * each is published and held until the end of the batch. */
+	struct port *io_batch[IO_BATCH_PORTS];
+	unsigned nio_batch;
 	/*
 	 * Super-frames to finish in software (rx_vh says GSO, the switch's
 	 * frames have no header): split[i] marks them, nsplit counts them in
@@ -568,6 +576,16 @@ worker_tx_flush_mmsg(struct worker *w)
 	}
 }
 
+/* The ports whose type batched frames (PORT_TX_BATCHED): their
+ * tx_flush sends them. */
+static void
+worker_io_flush(struct worker *w)
+{
+	for (unsigned i = 0; i < w->nio_batch; i++)
+		w->io_batch[i]->type->tx_flush(w->io_batch[i], w->q);
+	w->nio_batch = 0;
+}
+
 /* Give slot t to its port's type (PORT_CAP_IO), now. */
 static __attribute__((noinline)) void
 worker_tx_io(struct worker *w, struct tx_slot *t)
@@ -578,6 +596,16 @@ worker_tx_io(struct worker *w, struct tx_slot *t)
 	};
 	int r = t->out->type->tx(t->out, w->q, &f);
 
+	if (r == PORT_TX_BATCHED) {
+		/* Flushed at the end of the batch; a port already listed
+		 * last is not listed again (a flush of nothing is cheap). */
+		if (!w->nio_batch || w->io_batch[w->nio_batch - 1] != t->out) {
+			if (w->nio_batch == IO_BATCH_PORTS)
+				worker_io_flush(w);
+			w->io_batch[w->nio_batch++] = t->out;
+		}
+		return;
+	}
 	worker_tx_done(w, t, r < 0 ? r : (ssize_t)t->len);
 }
 
@@ -1221,6 +1249,8 @@ worker_flush(struct worker *w)
 #endif
 	if (w->nmtx)
 		worker_tx_flush_mmsg(w);
+	if (w->nio_batch)
+		worker_io_flush(w);
 }
 
 /*

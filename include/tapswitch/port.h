@@ -174,6 +174,7 @@ enum port_errdis {
  * adds a field indexed like len[].
  */
 #define PORT_RX_BATCH 32
+#define PORT_TX_BATCHED 1	/* tx: taken, tx_flush sends and counts it */
 
 struct port_rxb {
 	unsigned want;			/* read at most this many frames */
@@ -268,10 +269,17 @@ struct port_type {
 	int (*rx)(struct port *p, unsigned q, struct port_rxb *b);
 	/* Send one frame from worker q, or take it to send later.  0: sent
 	 * or taken; -EAGAIN: no room (counted tx_full); -EBADF: closed
-	 * meanwhile (tx_down); any other -errno: tx_errors.  Every worker
-	 * calls it, at the same time on a single-channel type, which
+	 * meanwhile (tx_down); any other -errno: tx_errors.
+	 * PORT_TX_BATCHED: copied into the type's batch of queue q, which
+	 * tx_flush sends, and counts, when the worker's batch ends.  Every
+	 * worker calls it, at the same time on a single-channel type, which
 	 * serialises as its file explains. */
 	int (*tx)(struct port *p, unsigned q, const struct port_txf *f);
+	/* Send what tx batched on queue q, and count it (sent or dropped,
+	 * one counter per frame, on queue q).  Worker q, at the end of each
+	 * batch it read, before the buffers of the frames are reused (they
+	 * were copied).  NULL: tx never batches. */
+	void (*tx_flush)(struct port *p, unsigned q);
 	/* Queue q's channel has room again after the type asked for it
 	 * (port_want_room): send what it kept.  The reading worker of q.
 	 * NULL: the type never keeps frames. */
@@ -323,6 +331,9 @@ struct port {
 					 * use (port_fd); -1: closed */
 	size_t max_frame;		/* atomic: mtu + Ethernet header */
 	void *priv;			/* the type's data */
+	void *qpriv;			/* the type's data per queue, for
+					 * workers, or NULL: one block that
+					 * port_free frees with the port */
 	struct priv *pv;		/* privileged operations (priv.h) */
 	struct port_table *pt;		/* immutable: the table it is in,
 					 * from port_table_insert on */

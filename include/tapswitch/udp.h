@@ -12,9 +12,10 @@
  * only).  Every socket is non-blocking and close-on-exec.  Send sockets
  * never fragment: IPv4 with DF set (IP_PMTUDISC_DO), IPv6 with
  * IPV6_DONTFRAG, so a datagram longer than the path allows fails with
- * EMSGSIZE instead.  IPv4 datagrams go without a UDP checksum, as RFC
- * 7348 recommends (the inner frame has its own), IPv6 ones with one;
- * IPv6 ones that come without are taken (RFC 6935).  Send sockets
+ * EMSGSIZE instead.  Datagrams go with a UDP checksum, which UDP GSO
+ * (UDP_SEGMENT) needs and the kernel leaves to the NIC where it can;
+ * IPv6 ones that come without are taken (RFC 6935), IPv4 ones always
+ * are (RFC 7348 recommends none for IPv4).  Send sockets
  * take next to no receive buffer: nothing is
  * sent to them but ICMP errors.  Socket buffers are raised past the
  * system's limits when the caller may (CAP_NET_ADMIN: the privileged
