@@ -296,7 +296,10 @@ vxlan_conflict(const struct conf_port *a, const struct conf_port *b)
 	char addr[INET6_ADDRSTRLEN];
 	struct udp_endpoint ep;
 
-	if (vxlan_conf(a)->vni != vxlan_conf(b)->vni ||
+	/* A port without a VNI or remotes is reported already. */
+	if (!vxlan_conf(a)->vni || !vxlan_conf(a)->remote.n ||
+	    !vxlan_conf(b)->remote.n ||
+	    vxlan_conf(a)->vni != vxlan_conf(b)->vni ||
 	    !vxlan_same_underlay(a, b, true))
 		return NULL;
 	vxlan_endpoint(b, &ep);

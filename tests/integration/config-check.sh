@@ -92,6 +92,13 @@ check_bad bad-many.conf \
     '4: bad value "0" for queues in [switch]: expected an integer 1..16' \
     '5: bad value "maybe" for offload in [switch]: expected yes or no (or true/false, on/off, 1/0)' \
     '10: [port web1] sets native without trunk'
+check_bad bad-vxlan.conf \
+    '2: [port dc1] needs vni = (1..16777215): the VXLAN network identifier that the other hosts use for this network too' \
+    '6: [port dc2] needs vni = (1..16777215): the VXLAN network identifier that the other hosts use for this network too' \
+    '6: [port dc2] needs remote = ADDRESS[, ADDRESS...]: the underlay addresses of the other hosts' \
+    '8: bad value "16777216" for vni in [port dc2]: a VNI is an integer 1..16777215' \
+    '9: bad value "192.0.2.2, 192.0.2.300" for remote in [port dc2]: expected an IPv4 or IPv6 address (192.0.2.1, 2001:db8::1)' \
+    '17: [port dc4] has vni 7 on 192.0.2.1 port 4789, like [port dc3]: a datagram could not tell them apart (give one another vni, local or dstport)'
 
 # A file that cannot be read is an error too (exit 1, one message).
 rc=0

@@ -10,6 +10,10 @@
 # with offload = no (its super-frames are cut before they are
 # encapsulated), host 3 with offload = yes.  Checked:
 #   ping across hosts both ways, in both VLANs, and not across VLANs;
+#   hosts 1 and 2 have a second vxlan port with another VNI on the same
+#   address and port (sharing its sockets) and a third over IPv6, with
+#   an access namespace each (C1, C2 in VLAN 30; D1, D2 in VLAN 40):
+#   ping across those, and not into the other VLANs;
 #   a broadcast from A1 reaches A2 and A3 once each, and no B;
 #   after learning, a unicast flow A1<->A2 is not seen at A3, and host
 #   1's fdb show says A2's address is behind remote 10.99.0.2;
@@ -52,11 +56,25 @@ done
 for h in 1 2; do
 	new_ns "B$h"
 	new_name "IB$h"
+	new_ns "C$h"
+	new_name "IC$h"
+	new_ns "D$h"
+	new_name "ID$h"
+	# An IPv6 underlay too, on the same veths.
+	u=U$h ul=UL$h
+	nsx "${!u}" sysctl -qw net.ipv6.conf.all.disable_ipv6=0 \
+	    net.ipv6.conf.default.disable_ipv6=0 "net.ipv6.conf.${!ul}.disable_ipv6=0" ||
+		fail "cannot enable IPv6 in ${!u}"
+	ip -n "${!u}" addr add "fd99::$h/64" dev "${!ul}" nodad ||
+		fail "cannot add fd99::$h"
 done
 
 # host_conf H OFFLOAD SOCKET REMOTES - the configuration of host H.
+# Hosts 1 and 2 have two more vxlan ports: vx2 with another VNI on the
+# same address and port (it shares vx's sockets), an access port of
+# VLAN 30, and vx6 over IPv6, an access port of VLAN 40.
 host_conf() {
-	local h=$1 a=A$1 ia=IA$1 b=B$1 ib=IB$1 u=U$1
+	local h=$1 a=A$1 ia=IA$1 b=B$1 ib=IB$1 u=U$1 c=C$1 ic=IC$1 d=D$1 id=ID$1
 	cat <<EOF
 [switch]
 queues = 2
@@ -83,6 +101,32 @@ EOF
 ifname = ${!ib}
 netns = ${!b}
 vlan = 20
+
+[port vx2]
+type = vxlan
+vni = $((VNI + 1))
+local = 10.99.0.$h
+remote = 10.99.0.$((3 - h))
+netns = ${!u}
+vlan = 30
+
+[port c]
+ifname = ${!ic}
+netns = ${!c}
+vlan = 30
+
+[port vx6]
+type = vxlan
+vni = $((VNI + 2))
+local = fd99::$h
+remote = fd99::$((3 - h))
+netns = ${!u}
+vlan = 40
+
+[port d]
+ifname = ${!id}
+netns = ${!d}
+vlan = 40
 EOF
 	fi
 }
@@ -100,8 +144,10 @@ for h in 1 2 3; do
 	a=A$h ia=IA$h
 	addr_add "${!a}" "${!ia}" "10.98.0.$h/24"
 	if ((h < 3)); then
-		b=B$h ib=IB$h
+		b=B$h ib=IB$h c=C$h ic=IC$h d=D$h id=ID$h
 		addr_add "${!b}" "${!ib}" "10.98.0.10$h/24"
+		addr_add "${!c}" "${!ic}" "10.98.0.20$h/24"
+		addr_add "${!d}" "${!id}" "10.98.0.21$h/24"
 	fi
 done
 
@@ -115,6 +161,21 @@ ping_ok "$B2" 10.98.0.101
 ping_fails "$A1" 10.98.0.102
 ping_fails "$B2" 10.98.0.1
 log "ping across three hosts, both ways, VLANs 10 and 20 apart: ok"
+
+# ---- Two VNIs on one socket, and an IPv6 underlay.
+ping_ok "$C1" 10.98.0.202
+ping_ok "$C2" 10.98.0.201
+ping_ok "$D1" 10.98.0.212
+ping_ok "$D2" 10.98.0.211
+ping_fails "$C1" 10.98.0.2
+ping_fails "$D1" 10.98.0.202
+ctl_json js stats vx2
+json_ok "$js" '.ports[0].counters.rx_packets > 0 and
+    .ports[0].counters.rx_tunnel_vni == 0' "vx2 received its own frames"
+ctl_json js port show vx6
+json_ok "$js" '.remote == ["fd99::2"] and .local == "fd99::1"' \
+    "port show vx6: its remote and local"
+log "two VNIs on one address and port; an IPv6 underlay: ok"
 
 # ---- Learning: host 1 knows A2 is behind 10.99.0.2.
 MAC_A1=$(link_mac "$A1" "$IA1")
@@ -216,17 +277,22 @@ def send(src, data):
     s.sendto(data, ("10.99.0.1", 4789))
     s.close()
 send("10.99.0.9", hdr(8, vni) + inner)          # not a remote
-send("10.99.0.3", hdr(8, vni + 1) + inner)      # another VNI
+send("10.99.0.3", hdr(8, vni + 100) + inner)    # a VNI no port has
 send("10.99.0.3", hdr(0, vni) + inner)          # I flag clear
 send("10.99.0.3", hdr(8, vni)[:5])              # truncated header
 send("10.99.0.3", b"\x08")                      # 1 byte
 send("10.99.0.3", hdr(8, vni) + inner[:10])     # runt inner frame
 EOF
 # shellcheck disable=SC2317 # called through wait_until
+# What has no VNI of a port (a bad header, a VNI no port has) is counted
+# on whichever port of the endpoint read it: vx or vx2.
 bad_counted() {
-	ctl_json js stats vx
-	jq -e '.ports[0].counters | .rx_tunnel_remote == 1 and .rx_tunnel_vni == 1 and
-	    .rx_tunnel_flags == 1 and .rx_tunnel_short == 2 and .rx_runt == 1' \
+	ctl_json js stats
+	jq -e '[.ports[] | select(.name == "vx" or .name == "vx2") |
+	    .counters] | (map(.rx_tunnel_vni) | add) == 1 and
+	    (map(.rx_tunnel_flags) | add) == 1 and
+	    (map(.rx_tunnel_short) | add) == 2 and
+	    (.[0] | .rx_tunnel_remote == 1 and .rx_runt == 1)' \
 	    >/dev/null <<<"$js"
 }
 wait_until 10 bad_counted || fail "bad datagrams not counted as expected: $js"
