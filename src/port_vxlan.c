@@ -716,11 +716,17 @@ struct vxlan_txq {
 	uint8_t *buf;		/* VXLAN_TXB_BYTES */
 } __attribute__((aligned(CACHE_LINE)));
 
+/* Bytes of one queue's batch, its buffer included: a whole number of
+ * cache lines, so that each queue's struct is aligned. */
+#define VXLAN_TXQ_STRIDE \
+	((sizeof(struct vxlan_txq) + VXLAN_TXB_BYTES + CACHE_LINE - 1) / \
+	CACHE_LINE * CACHE_LINE)
+
 /* The batches of p's queues, made at the first open. */
 static void
 vxlan_txq_alloc(struct port *p)
 {
-	size_t one = sizeof(struct vxlan_txq) + VXLAN_TXB_BYTES;
+	size_t one = VXLAN_TXQ_STRIDE;
 	uint8_t *b;
 
 	if (p->qpriv)
@@ -738,7 +744,7 @@ static struct vxlan_txq *
 vxlan_txq(const struct port *p, unsigned q)
 {
 	return (struct vxlan_txq *)((uint8_t *)p->qpriv + q *
-	    (sizeof(struct vxlan_txq) + VXLAN_TXB_BYTES));
+	    VXLAN_TXQ_STRIDE);
 }
 
 /* Count n frames of len bytes (without their VXLAN headers) as sent, or
